@@ -1,0 +1,1 @@
+"""The conformance suite: checks (one module per rule family), the runner, and the report."""
