@@ -42,7 +42,8 @@ FAULTS: dict[str, Fault] = {
         Fault("wire04-reject-unknown-field", "WIRE-04",
               "an unknown field in a request body gets 400 (breaks the SHOULD part: warned)"),
         Fault("wire05-422-detail", "WIRE-05", "a body that is not JSON gets 422 {\"detail\": …} (framework default)"),
-        Fault("auth01-bearer-optional", "AUTH-01", "a request without Authorization is served when VZ-M2M-Token is valid"),
+        Fault("auth01-bearer-optional", "AUTH-01",
+              "a request without Authorization is served when VZ-M2M-Token is valid"),
         Fault("auth02-any-bearer", "AUTH-02", "any Bearer token is accepted"),
         Fault("auth03-m2m-ignored", "AUTH-03", "VZ-M2M-Token is never checked"),
         Fault("auth04-no-isolation", "AUTH-04", "valid credentials of any account work on every account"),
@@ -68,6 +69,10 @@ FAULTS: dict[str, Fault] = {
         Fault("life02-terminal-changes", "LIFE-02", "a Finished campaign turns UpgradeFailed a day later"),
         Fault("life03-early-start", "LIFE-03", "a campaign starts one day before its startDate"),
         Fault("life04-get-stale-devices", "LIFE-04", "GET still lists devices that were removed"),
+        # "Busy" devices are unreachable ones: a campaign with at least one reachable device (so it
+        # starts) and at least one unreachable device waits for the latter for ever. Under the control
+        # plane this necessarily breaks SIM-04 too (Finished at startDate + 1 day): with a 1-day run,
+        # any LIFE-05 violation is also a SIM-04 one.
         Fault("life05-never-ends", "LIFE-05",
               "a campaign whose devices stay busy never leaves InProgress (warned: a SHOULD rule)"),
         Fault("life06-cancel-ignored", "LIFE-06", "DELETE answers success but the campaign still starts"),
@@ -88,7 +93,8 @@ VARIANTS: dict[str, Variant] = {
         Variant("sync-refusal", ("POST-04",), "semantically invalid schedule requests are refused at once with 400"),
         Variant("whole-request-400", ("PUT-03",), "a per-device problem fails the whole PUT with 400"),
         Variant("unknown-id-404", ("PUT-05",), "an unknown upgradeId gets 404 (allowed; PUT-05 SHOULD warns)"),
-        Variant("errorcode-401", ("AUTH-01", "AUTH-02"), "401 bodies use {errorCode, errorMessage}, not the gateway fault"),
+        Variant("errorcode-401", ("AUTH-01", "AUTH-02"),
+                "401 bodies use {errorCode, errorMessage}, not the gateway fault"),
         Variant("m2m-401", ("AUTH-03",), "a missing or unknown VZ-M2M-Token gets 401 instead of 400"),
         Variant("charset-json", ("WIRE-01",), "responses say Content-Type: application/json; charset=utf-8"),
         Variant("devicelist-alias", ("POST-05",), "the spelling devicelist is accepted as deviceList"),

@@ -142,10 +142,8 @@ class World:
             raise WorldError("accounts: the same device imei appears twice")
         credentials = tuple(_credential(c, f"credentials[{i}]")
                             for i, c in enumerate(_list(obj, "credentials", "world")))
-        for i, cred in enumerate(credentials):
-            for name in cred.accounts:
-                if name not in names:
-                    raise WorldError(f"credentials[{i}].accounts: {name!r} is not an account of this world")
+        # A credential may name an account the world does not describe (CONTRACT §1's own example
+        # does: beta's account has no entry); such an account simply holds nothing.
         return cls(now=parse_instant(obj.get("now"), where="now"), credentials=credentials,
                    accounts=accounts, extra={k: v for k, v in obj.items() if k not in known})
 

@@ -177,13 +177,15 @@ class Ctx:
     used: set[str] = field(default_factory=set)
     #: Status transitions seen by any check: (from, to) → count; the report draws them.
     observed_edges: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: The run's world (the suite's own, or --world): what ``fresh_world()`` reloads by default.
+    home: World | None = None
 
     # --- the world -------------------------------------------------------------------------------
     def fresh_world(self, world: World | None = None) -> World:
-        """With a control plane: load ``world`` (default: the suite's world) and forget used devices.
+        """With a control plane: load ``world`` (default: the run's world) and forget used devices.
         Without one: the target's world stays as it is; devices stay used for the whole run."""
         if self.control is not None:
-            self.world = world or suite_world()
+            self.world = world or self.home or suite_world()
             self.control.load(self.world)
             self.used.clear()
             self.results.add_secrets(s for c in self.world.credentials for s in (c.bearer, c.m2m))

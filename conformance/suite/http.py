@@ -8,6 +8,7 @@ from __future__ import annotations
 import json as _json
 import shlex
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -22,6 +23,8 @@ __all__ = ["NO_AUTH", "Client", "Exchange", "TargetUnreachable", "auth_headers",
 NO_AUTH: Final = None
 _UNSET: Final = object()
 MASK = "***"
+#: Larger answers are not read to the end: no answer of this API is anywhere near this size.
+MAX_BODY = 8 << 20
 
 
 class TargetUnreachable(Exception):
@@ -61,14 +64,14 @@ class Exchange:
         """The parsed JSON body, or None when the body is empty or not JSON."""
         try:
             return _json.loads(self.response_body) if self.response_body else None
-        except ValueError:
+        except (ValueError, RecursionError):  # an echoed deeply nested body must not crash a check
             return None
 
     @property
     def is_json(self) -> bool:
         try:
             _json.loads(self.response_body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return False
         return True
 
@@ -147,11 +150,9 @@ class Client:
         hdrs.update(headers or {})
         with self._lock:
             self.count += 1
+        started = time.monotonic()
         try:
-            response = self._http.request(method, url, content=body, headers=hdrs)
-            exchange = Exchange(method, url, hdrs, body, response.status_code,
-                                {k.lower(): v for k, v in response.headers.items()}, response.content,
-                                elapsed_ms=response.elapsed.total_seconds() * 1000)
+            exchange = self._exchange(method, url, hdrs, body, started)
         except httpx.TimeoutException:
             exchange = Exchange(method, url, hdrs, body, None, error=f"no answer within {self.timeout:g} s")
         except httpx.HTTPError as exc:
@@ -162,3 +163,28 @@ class Client:
         if dead:
             raise TargetUnreachable(f"{self.base_url} stopped answering: {exchange.error}")
         return exchange
+
+    def _exchange(self, method: str, url: str, hdrs: dict[str, str], body: bytes | None,
+                  started: float) -> Exchange:
+        """Stream the answer under one deadline for the whole request.
+
+        httpx's timeouts bound each phase (connect, each read), so a target that drips one byte
+        per second would never trip them; reading the body in chunks against a deadline does,
+        and the size cap keeps an endless body from filling memory.
+        """
+        deadline = started + self.timeout
+        with self._http.stream(method, url, content=body, headers=hdrs) as response:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if time.monotonic() > deadline:
+                    return Exchange(method, url, hdrs, body, None,
+                                    error=f"the answer did not complete within {self.timeout:g} s")
+                if size > MAX_BODY:
+                    return Exchange(method, url, hdrs, body, None,
+                                    error=f"the answer's body exceeded {MAX_BODY // (1 << 20)} MiB")
+            return Exchange(method, url, hdrs, body, response.status_code,
+                            {k.lower(): v for k, v in response.headers.items()}, b"".join(chunks),
+                            elapsed_ms=(time.monotonic() - started) * 1000)

@@ -116,6 +116,7 @@ class Results:
     def skip(self, rule_id: str, reason: str) -> None:
         rule(rule_id)
         with self._lock:
+            reason = mask(reason, self._secrets)
             reasons = self._skips.setdefault(rule_id, [])
             if reason not in reasons:
                 reasons.append(reason)
@@ -124,6 +125,7 @@ class Results:
         """An INFO detail for the report (never changes an outcome)."""
         rule(rule_id)
         with self._lock:
+            text = mask(text, self._secrets)
             notes = self._notes.setdefault(rule_id, [])
             if text not in notes:
                 notes.append(text)

@@ -6,11 +6,15 @@ them looks at checks or exchanges directly.
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from conformance.spec.rules import RULES, Level
 from conformance.spec.world import World
@@ -25,13 +29,16 @@ from conformance.suite.context import (
     Settings,
     suite_world,
 )
-from conformance.suite.http import Client, TargetUnreachable
+from conformance.suite.http import Client, TargetUnreachable, mask
 from conformance.suite.registry import CheckSpec, load_checks
 from conformance.suite.results import Outcome, Results
 
-__all__ = ["REPORT_VERSION", "ConfigError", "RunAborted", "run_suite"]
+__all__ = ["REPORT_VERSION", "ConfigError", "Progress", "RunAborted", "expand_rules", "run_suite",
+           "validate_base_url"]
 
 REPORT_VERSION = 1
+#: The order the report (and every renderer) groups rule families in.
+FAMILY_ORDER = ("WIRE", "AUTH", "POST", "PUT", "LIFE", "SIM")
 
 
 class ConfigError(Exception):
@@ -40,6 +47,11 @@ class ConfigError(Exception):
 
 class RunAborted(Exception):
     """The target could not be tested (exit code 3); the message is one line."""
+
+
+#: Exceptions that say the *suite* is broken (a check's own bug or a missing dependency), never the
+#: target: reporting them as the target's failure would flag a correct implementation.
+_SUITE_BUGS = (ImportError, NameError, SyntaxError, NotImplementedError, RecursionError)
 
 
 #: Called as each check starts and ends: (check name, index, total, "start" | "end").
@@ -55,15 +67,83 @@ class _Run:
     settings: Settings
     world: World
     edges: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: Devices handed out so far. One set for the whole run: without a control plane nothing
+    #: resets the target between checks, so a device must never be handed out twice.
+    used: set[str] = field(default_factory=set)
+    timings: list[dict[str, Any]] = field(default_factory=list)
+    cancelled: int = 0
+    suite_errors: list[str] = field(default_factory=list)
 
 
-def _select(checks: dict[str, CheckSpec], rules: Iterable[str] | None) -> list[CheckSpec]:
+def validate_base_url(base_url: str) -> str:
+    """An http(s) URL with a host, without a trailing slash; ConfigError (one line) otherwise.
+
+    Checked here and not left to httpx: httpx raises InvalidURL/UnsupportedProtocol, which are not
+    transport errors, so a typo would surface as a traceback instead of exit code 2.
+    """
+    try:
+        parts = urlsplit(base_url)
+        _ = parts.port  # raises ValueError on a non-numeric or out-of-range port
+    except ValueError as exc:
+        raise ConfigError(f"invalid base URL {base_url!r}: {exc}") from None
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(f"invalid base URL {base_url!r}: the scheme must be http or https")
+    if not parts.hostname:
+        raise ConfigError(f"invalid base URL {base_url!r}: no host")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"invalid base URL {base_url!r}: no query or fragment allowed (paths hang off it)")
+    return base_url.rstrip("/")
+
+
+def expand_rules(selection: Iterable[str]) -> list[str]:
+    """Rule IDs and family names (``POST``, ``lifecycle`` is not one: families are the ID prefixes)
+    to rule IDs, in catalogue order; ConfigError names the unknown ones."""
+    wanted: set[str] = set()
+    unknown: list[str] = []
+    families = {r.family for r in RULES.values()}
+    for raw in selection:
+        item = raw.strip().upper()
+        if not item:
+            continue
+        if item in RULES:
+            wanted.add(item)
+        elif item in families:
+            wanted.update(r.id for r in RULES.values() if r.family == item)
+        else:
+            unknown.append(raw.strip())
+    if unknown:
+        raise ConfigError(f"unknown rule id(s): {', '.join(unknown)} (known: WIRE-01 … SIM-04, or a family: "
+                          f"{', '.join(FAMILY_ORDER)})")
+    if not wanted:
+        raise ConfigError("no rule selected")
+    return [r for r in RULES if r in wanted]
+
+
+def _check_world(world: World) -> None:
+    """The suite tests as the world's first credential, on that credential's first account."""
+    if not world.credentials:
+        raise ConfigError("the world has no credentials: the suite needs a bearer and m2m token to test with")
+    first = world.credentials[0]
+    if not first.accounts or world.account(first.accounts[0]) is None:
+        raise ConfigError("the world's first credential must cover an account described in 'accounts' "
+                          "(the suite tests on it)")
+
+
+def _validate_settings(settings: Settings) -> None:
+    if settings.timeout <= 0:
+        raise ConfigError(f"timeout must be positive, got {settings.timeout:g}")
+    if settings.max_campaigns < 1:
+        raise ConfigError(f"max_campaigns must be at least 1, got {settings.max_campaigns}")
+    if settings.poll_interval <= 0 or settings.poll_total < 0:
+        raise ConfigError("poll_interval must be positive and poll_total not negative")
+    if settings.examples < 1 or settings.stateful_steps < 1:
+        raise ConfigError("examples and stateful_steps must be at least 1")
+
+
+def _select(checks: dict[str, CheckSpec], rules: list[str] | None) -> list[CheckSpec]:
     if rules is None:
         return list(checks.values())
     wanted = set(rules)
-    unknown = wanted - set(RULES)
-    if unknown:
-        raise ConfigError(f"unknown rule id(s): {', '.join(sorted(unknown))}")
     return [c for c in checks.values() if wanted & set(c.rules)]
 
 
@@ -73,36 +153,59 @@ def run_suite(base_url: str, *, world: World | None = None, settings: Settings |
 
     With a control plane the suite loads ``world`` (default: its own) before each check; without
     one, ``world`` must describe what the target already holds (ConfigError otherwise).
-    Raises RunAborted when the target cannot be tested at all.
+    ``rules`` selects rule IDs or families (``"POST"``); the report still lists every rule, the
+    unselected ones ``skipped``. Raises ConfigError for bad arguments, RunAborted when the target
+    cannot be tested at all. On KeyboardInterrupt, campaigns created on a target without a control
+    plane are cancelled before the interrupt propagates.
     """
     settings = settings or Settings()
+    base_url = validate_base_url(base_url)
+    _validate_settings(settings)
+    selected_rules = expand_rules(rules) if rules is not None else None
+    if selected_rules is not None and len(selected_rules) == len(RULES):
+        selected_rules = None
     started = time.monotonic()
-    client = Client(base_url, timeout=settings.timeout)
+    secrets = [s for c in (world.credentials if world else ()) for s in (c.bearer, c.m2m)]
+    client = Client(base_url, timeout=settings.timeout, secrets=secrets)
     try:
         control = ControlPlane(client)
         probe = client.send("GET", "/__control/clock", content_type=None)
         if probe.status is None:
-            raise RunAborted(f"cannot reach {base_url}: {probe.error}")
+            raise RunAborted(f"cannot reach {base_url}: {_one_line(probe.error or 'no answer')}")
         has_control = ControlPlane.answers_probe(probe)
         if not has_control and world is None:
             raise ConfigError("the target has no control plane (GET /__control/clock): pass --world FILE "
                               "describing the account, firmware, devices and tokens it already holds")
         the_world = world or suite_world()
+        _check_world(the_world)
         results = Results(secrets=[s for c in the_world.credentials for s in (c.bearer, c.m2m)],
                           seed=settings.seed)
         ledger = Ledger(cap=None if has_control else settings.max_campaigns)
         run = _Run(client, control if has_control else None, results, ledger, settings, the_world)
-        selected = _select(load_checks(), rules)
+        selected = _select(load_checks(), selected_rules)
         try:
             _run_checks(run, selected, progress)
         except TargetUnreachable as exc:
-            raise RunAborted(str(exc)) from None
+            raise RunAborted(_one_line(str(exc))) from None
         finally:
             if not has_control:
                 _cleanup(run)
-        return _report(run, base_url, has_control, time.monotonic() - started, rules)
+        if selected_rules is not None:
+            for rule_id in RULES:
+                if rule_id not in selected_rules:
+                    # Only shown when no selected check exercised the rule on the side.
+                    results.skip(rule_id, "not selected in this run (--rules)")
+        report = _report(run, base_url, has_control, time.monotonic() - started, selected_rules)
+        # Belt and braces: skip reasons, notes and exception texts are not all masked at the
+        # source; no report may ever carry a token (CONTRACT §3), so mask everything once more.
+        masked: dict[str, Any] = _mask_all(report, client.secrets | set(secrets))
+        return masked
     finally:
         client.close()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _run_checks(run: _Run, selected: list[CheckSpec], progress: Progress | None) -> None:
@@ -111,26 +214,44 @@ def _run_checks(run: _Run, selected: list[CheckSpec], progress: Progress | None)
         if progress:
             progress(spec.name, index, len(selected), "start")
         ctx = Ctx(api=api, control=run.control, results=run.results, settings=run.settings,
-                  world=run.world, check=spec.name, observed_edges=run.edges)
+                  world=run.world, check=spec.name, observed_edges=run.edges, home=run.world,
+                  used=run.used)
+        t0 = time.monotonic()
+        requests0 = run.client.count
         if spec.needs_control and run.control is None:
             for rule_id in spec.rules:
                 ctx.skip(rule_id, f"{spec.name} needs the control plane (clock and world), which the target lacks")
+            ran = False
         else:
-            _run_one(ctx, spec)
+            error = _run_one(ctx, spec, run.world)
+            if error:
+                run.suite_errors.append(error)
+            ran = True
+        run.timings.append({"name": spec.name, "rules": list(spec.rules), "ran": ran,
+                            "duration_s": round(time.monotonic() - t0, 4),
+                            "requests": run.client.count - requests0})
         if progress:
             progress(spec.name, index, len(selected), "end")
 
 
-def _run_one(ctx: Ctx, spec: CheckSpec) -> None:
+def _run_one(ctx: Ctx, spec: CheckSpec, world: World) -> str | None:
+    """Run one check; returns a one-line description when the check itself is broken."""
     try:
         if spec.fresh_world:
-            ctx.fresh_world()
+            # The run's world (the suite's own, or --world), not Ctx's default, so that a world
+            # given on the command line is the one a control-plane target is tested with.
+            ctx.fresh_world(world)
         spec.func(ctx)
     except TargetUnreachable:
         raise
     except (BudgetExhausted, NotEnoughDevices) as exc:
         for rule_id in spec.rules:
             ctx.skip(rule_id, f"{spec.name}: {exc}")
+    except _SUITE_BUGS as exc:
+        error = f"{spec.name}: {type(exc).__name__}: {exc}"
+        for rule_id in spec.rules:
+            ctx.skip(rule_id, f"internal error of the suite in {error}")
+        return _one_line(error)
     except ControlError as exc:
         # The control plane itself misbehaved: that is the SIM family's business.
         ctx.fail("SIM-01", "control plane call failed", expected="the calls of CONTRACT.md §1 to work",
@@ -142,44 +263,87 @@ def _run_one(ctx: Ctx, spec: CheckSpec) -> None:
         else:
             ctx.fail(rule_id, f"{spec.name} could not complete on the target's answers",
                      expected="answers the check can interpret", actual=f"{type(exc).__name__}: {exc}")
+    return None
+
+
+@contextmanager
+def _sigint_deferred() -> Iterator[list[int]]:
+    """Hold Ctrl-C back while cleaning up: a second Ctrl-C must not leave campaigns behind on a real
+    system. Every request has a timeout, so the wait is bounded. The interrupt is re-raised after."""
+    pending: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pending
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield pending
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pending:
+        raise KeyboardInterrupt
 
 
 def _cleanup(run: _Run) -> None:
     """Black-box safety: cancel every campaign this run created (CONTRACT §3)."""
     api = Api(run.client, run.ledger)
-    for account, upgrade_id, cred in run.ledger.created:
-        try:
-            api.cancel(account, upgrade_id, creds=cred)
-        except TargetUnreachable:
-            return
+    with _sigint_deferred():
+        for account, upgrade_id, cred in run.ledger.created:
+            try:
+                ex = api.cancel(account, upgrade_id, creds=cred)
+            except TargetUnreachable:
+                return
+            if ex.status is not None and 200 <= ex.status < 300:
+                run.cancelled += 1
+
+
+def _mask_all(value: Any, secrets: set[str]) -> Any:
+    if isinstance(value, str):
+        return mask(value, secrets)
+    if isinstance(value, dict):
+        return {_mask_all(k, secrets): _mask_all(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_all(v, secrets) for v in value]
+    return value
 
 
 def _report(run: _Run, base_url: str, has_control: bool, duration: float,
-            rules: Iterable[str] | None) -> dict[str, Any]:
+            rules: list[str] | None) -> dict[str, Any]:
+    from conformance import __version__  # deferred: the package __init__ re-exports this module
+
     verdicts = run.results.verdicts()
     out_rules: dict[str, Any] = {}
     for rule_id, v in verdicts.items():
         r = RULES[rule_id]
         entry: dict[str, Any] = {"outcome": str(v.outcome), "details": v.details, "level": str(r.level),
-                                 "title": r.title, "checks": v.checks,
+                                 "title": r.title, "family": r.family, "checks": v.checks,
                                  "findings": [f.to_json() for f in v.findings]}
         if v.branch is not None or r.has_branches:
             entry["branch"] = v.branch
         out_rules[rule_id] = entry
     counts = {o.value: sum(1 for v in verdicts.values() if v.outcome is o) for o in Outcome}
+    s = run.settings
     return {
         "report_version": REPORT_VERSION,
+        "suite_version": __version__,
         "conformant": not any(v.outcome is Outcome.FAILED for v in verdicts.values()),
         "target": base_url,
         "control_plane": has_control,
-        "seed": run.settings.seed,
+        "seed": s.seed,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "duration_s": round(duration, 3),
         "requests": run.client.count,
-        "selected_rules": sorted(rules) if rules is not None else None,
+        "selected_rules": rules,
+        "settings": {"timeout": s.timeout, "max_campaigns": s.max_campaigns, "min_lead_days": s.min_lead_days,
+                     "poll_interval": s.poll_interval, "poll_total": s.poll_total, "examples": s.examples,
+                     "stateful_steps": s.stateful_steps},
         "summary": counts,
         "created_campaigns": len(run.ledger.created),
+        "cancelled_campaigns": run.cancelled,
         "lifecycle": {"observed_edges": [{"from": a, "to": b, "count": n}
                                          for (a, b), n in sorted(run.edges.items())]},
+        "checks": run.timings,
+        #: Checks that crashed on a bug of their own: their rules are skipped, not failed.
+        "suite_errors": run.suite_errors,
         "rules": out_rules,
     }

@@ -1,0 +1,154 @@
+"""A Markdown report a person can paste into an issue: the verdict, a table of rules, every failure
+with expected/actual and its reproduction, and the campaign lifecycle as a Mermaid state diagram
+with the transitions this run observed (and those it never reached)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from conformance.report.common import FAMILY_NAMES, by_family, level, reason, title, verdict_line
+from conformance.spec.lifecycle import EDGES, TERMINAL, Status, is_allowed_change
+
+__all__ = ["mermaid_lifecycle", "render_markdown"]
+
+#: An issue stays readable: the first findings of a rule in full, the rest as one-line details.
+MAX_FINDINGS = 5
+
+_ICON = {"passed": "✅ passed", "failed": "❌ failed", "warned": "⚠️ warned", "skipped": "⏭️ skipped"}
+
+
+def _cell(text: object) -> str:
+    """A table cell: pipes escaped and newlines folded, or the table breaks."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _fence(text: str, lang: str = "") -> str:
+    """A code block whose fence is longer than any backtick run inside (target bodies are arbitrary)."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{text}\n{fence}"
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    out: list[str] = []
+    verdict = "✅ conformant" if report.get("conformant") else "❌ not conformant"
+    out.append(f"# FOTA v1 conformance: {verdict}")
+    out.append("")
+    out.append(f"**{verdict_line(report)}**")
+    out.append("")
+    meta = [("target", f"`{report.get('target', '?')}`"),
+            ("control plane", "yes" if report.get("control_plane") else "no (black-box)"),
+            ("seed", f"`{report.get('seed')}`"),
+            ("suite version", report.get("suite_version", "?")),
+            ("generated", report.get("generated_at", "?"))]
+    if report.get("selected_rules"):
+        meta.append(("selected rules", ", ".join(report["selected_rules"])))
+    out += ["| | |", "| --- | --- |"] + [f"| {k} | {_cell(v)} |" for k, v in meta]
+    out.append("")
+    out.append("## Rules")
+    out.append("")
+    out += ["| rule | level | outcome | branch | rule text |", "| --- | --- | --- | --- | --- |"]
+    for _family, entries in by_family(report):
+        for rule_id, entry in entries:
+            outcome = str(entry.get("outcome"))
+            out.append(f"| {rule_id} | {level(rule_id, entry)} | {_ICON.get(outcome, outcome)} | "
+                       f"{_cell(entry.get('branch') or '')} | {_cell(title(rule_id, entry))} |")
+    out.append("")
+    problems = [(rid, e) for _f, entries in by_family(report) for rid, e in entries
+                if e.get("outcome") in ("failed", "warned")]
+    if problems:
+        out.append("## Failures and warnings")
+        out.append("")
+        for rule_id, entry in problems:
+            out += _problem(rule_id, entry, report.get("seed"))
+    skipped = [(rid, e) for _f, entries in by_family(report) for rid, e in entries if e.get("outcome") == "skipped"]
+    if skipped:
+        out.append("<details><summary>Skipped rules and why</summary>")
+        out.append("")
+        out += [f"- **{rid}**: {_cell(reason(e))}" for rid, e in skipped]
+        out.append("")
+        out.append("</details>")
+        out.append("")
+    out.append("## Campaign lifecycle observed")
+    out.append("")
+    out.append("Edge labels count the status changes this run saw; *not observed* marks the documented "
+               "transitions it never reached (LIFE-02).")
+    out.append("")
+    out.append(_fence(mermaid_lifecycle(report.get("lifecycle", {}).get("observed_edges", [])), "mermaid"))
+    out.append("")
+    return "\n".join(out)
+
+
+def _problem(rule_id: str, entry: Mapping[str, Any], seed: object) -> list[str]:
+    family = rule_id.split("-", 1)[0]
+    out = [f"### {rule_id} — {_ICON.get(str(entry.get('outcome')), '')} ({level(rule_id, entry)}, "
+           f"{FAMILY_NAMES.get(family, family)})", "", f"> {_cell(title(rule_id, entry))}", ""]
+    findings = entry.get("findings") or []
+    if not findings:
+        out += [f"- {_cell(d)}" for d in entry.get("details", [])] + [""]
+    for finding in findings[:MAX_FINDINGS]:
+        out.append(f"**{_cell(finding.get('title', ''))}** (check `{finding.get('check', '?')}`, "
+                   f"{finding.get('severity', '?')})")
+        out.append("")
+        out.append("- expected: " + _cell(finding.get("expected", "")))
+        out.append("- actual: " + _cell(finding.get("actual", "")))
+        out.append("")
+        repro = list(finding.get("reproduction") or [])
+        if repro:
+            out.append(f"Reproduction (seed `{finding.get('seed', seed)}`; tokens masked as `***`):")
+            out.append("")
+            out.append(_fence("\n".join(repro), "sh"))
+            out.append("")
+    if len(findings) > MAX_FINDINGS:
+        out.append(f"<details><summary>{len(findings) - MAX_FINDINGS} more findings</summary>")
+        out.append("")
+        out += [f"- {_cell(f.get('title', ''))}: expected {_cell(f.get('expected', ''))}; "
+                f"got {_cell(f.get('actual', ''))}" for f in findings[MAX_FINDINGS:]]
+        out += ["", "</details>", ""]
+    return out
+
+
+def _state_id(name: str) -> str:
+    """Mermaid state ids are identifiers; a target may report any status string (LIFE-01 faults)."""
+    ident = re.sub(r"\W", "_", name)
+    return ident if ident and not ident[0].isdigit() else f"s_{ident}"
+
+
+def _allowed(before: str, after: str) -> bool:
+    try:
+        return is_allowed_change(Status(before), Status(after))
+    except ValueError:  # not a documented status at all (LIFE-01)
+        return False
+
+
+def mermaid_lifecycle(observed: Iterable[Mapping[str, Any]]) -> str:
+    """``stateDiagram-v2`` of lifecycle.EDGES; observed edges labelled with their count, the others
+    "not observed". Changes seen between two observations that skip states (allowed by LIFE-02) are
+    drawn as their own arrows; changes no path of edges allows are drawn labelled as violations."""
+    seen: dict[tuple[str, str], int] = {}
+    for edge in observed:
+        key = (str(edge.get("from")), str(edge.get("to")))
+        seen[key] = seen.get(key, 0) + int(edge.get("count", 1))
+    documented = {(str(a), str(b)) for a, b in EDGES}
+    order = [s.value for s in Status]
+    lines = ["stateDiagram-v2", f"    [*] --> {Status.REQUEST_PENDING.value}"]
+    for a, b in sorted(documented, key=lambda e: (order.index(e[0]), order.index(e[1]))):
+        n = seen.get((a, b), 0)
+        label = f"observed ×{n}" if n else "not observed"
+        lines.append(f"    {a} --> {b}: {label}")
+    for (a, b), n in sorted(seen.items()):
+        if (a, b) in documented:
+            continue
+        if _allowed(a, b):
+            lines.append(f"    {a} --> {b}: observed ×{n}, states skipped between observations")
+        else:
+            lines.append(f"    {_state_id(a)} --> {_state_id(b)}: ⚠ observed ×{n}, not an allowed change")
+    lines += [f"    {s.value} --> [*]" for s in sorted(TERMINAL, key=lambda s: order.index(s.value))]
+    observed_states = {s for edge in seen for s in edge}
+    never = [s for s in order if s not in observed_states]
+    if never and seen:
+        lines.append("    classDef unseen stroke-dasharray: 4 4")
+        lines += [f"    class {s} unseen" for s in never]
+    return "\n".join(lines)

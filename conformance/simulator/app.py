@@ -1,0 +1,361 @@
+"""The HTTP adapter: a thin Starlette app over the model, serving the four operations of openapi.yaml
+under ``/api/fota/v1``, the control plane of CONTRACT.md §1, and the document itself.
+
+What happens here and nowhere else: reading the body (bounded, incrementally), parsing it as JSON
+whatever its label (WIRE-03, FACTS §7), checking it against openapi.yaml, and turning results and
+``ApiError`` into answers with ``Content-Type: application/json`` (WIRE-01). Every model call runs
+in the thread pool, so that concurrent requests really are concurrent (the lock in the model is
+what keeps them correct). No input can produce a 5xx (WIRE-02): everything unexpected becomes a
+400 error body, and is logged.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from conformance.simulator.errors import ApiError, bad_request, invalid
+from conformance.simulator.model import Simulator, format_now
+from conformance.simulator.profile import Profile
+from conformance.simulator.validation import RequestSchemas, parse_change, parse_schedule
+from conformance.spec.openapi import load_openapi
+from conformance.spec.world import World, WorldError, parse_instant
+
+__all__ = ["API_PREFIX", "BODY_LIMIT", "create_app"]
+
+API_PREFIX = "/api/fota/v1"
+#: The largest API request body read (WIRE-02: a huge body is a 413 error body, never a crash).
+BODY_LIMIT = 256 * 1024
+#: Worlds are larger than requests: 80 devices are ~10 KiB, so this leaves room for big test worlds.
+WORLD_LIMIT = 16 * 1024 * 1024
+#: Past the limit the rest is read and thrown away, so the client gets to read the answer; beyond
+#: this much the connection is closed instead.
+DRAIN_LIMIT = 64 * 1024 * 1024
+
+SCHEDULE, CHANGE = "scheduleFirmwareUpgrade", "updateFirmwareUpgradeDevices"
+DETAILS, CANCEL = "listFirmwareUpgradeDetails", "cancelScheduledFirmwareUpgrade"
+
+_log = logging.getLogger("conformance.simulator")
+
+
+@dataclass(frozen=True, slots=True)
+class _Incoming:
+    """What the synchronous handlers need of a request, read on the event loop beforehand."""
+
+    headers: Mapping[str, str]
+    path: Mapping[str, str]
+    body: bytes
+    too_large: bool
+
+
+class _Api:
+    def __init__(self, simulator: Simulator) -> None:
+        self.sim = simulator
+        self.profile: Profile = simulator.profile
+        self.schemas = RequestSchemas(load_openapi())
+        self._documents: dict[tuple[str, str], bytes] = {}
+
+    # --- answers -------------------------------------------------------------------------------
+
+    def reply(self, status: int, payload: Any, *, api: bool = True) -> Response:
+        media = "application/json; charset=utf-8" if self.profile.variant("charset-json") else "application/json"
+        if api and status == 400 and self.profile.fault("wire01-text-errors"):
+            # FAULT wire01-text-errors: error bodies labelled as plain text (WIRE-01).
+            media = "text/plain"
+        # ASCII-only JSON: a lone surrogate echoed from the request cannot break the encoding.
+        return Response(json.dumps(payload).encode("ascii"), status_code=status, media_type=media)
+
+    def error(self, exc: ApiError, *, api: bool = True) -> Response:
+        return self.reply(exc.status, exc.body, api=api)
+
+    # --- the four operations -------------------------------------------------------------------
+
+    def handle(self, op: str, req: _Incoming) -> Response:
+        """Run one API operation; every refusal and every surprise becomes an error body."""
+        try:
+            return self.reply(200, self._operation(op, req))
+        except _Raw as raw:
+            return raw.response
+        except ApiError as exc:
+            return self.error(exc)
+        except Exception:  # WIRE-02: whatever slipped through is still a client-facing 4xx, and logged
+            _log.exception("unexpected error in %s", op)
+            return self.error(bad_request("FotaService.REQUEST_FAILED.Unexpected",
+                                          "request: could not be processed"))
+
+    def _operation(self, op: str, req: _Incoming) -> dict[str, Any]:
+        if "idempotency-key" in req.headers and self.profile.fault("wire04-reject-idempotency-key"):
+            # FAULT wire04-reject-idempotency-key: an unknown header is treated as an error (WIRE-04).
+            raise invalid("Idempotency-Key", "header not supported")
+        cred = self.sim.authenticate(req.headers.get("authorization"), req.headers.get("vz-m2m-token"))
+        if op != SCHEDULE:
+            self.schemas.check_path(op, req.path)
+        account, upgrade_id = req.path.get("accountName", ""), req.path.get("upgradeId", "")
+        if op == DETAILS:
+            return self.sim.details(cred, account, upgrade_id)
+        if op == CANCEL:
+            return self.sim.cancel(cred, account, upgrade_id)
+        body = self._body(op, req)
+        if op == SCHEDULE:
+            return self.sim.schedule(cred, parse_schedule(body))
+        kind, imeis = parse_change(body)
+        return self.sim.change(cred, account, upgrade_id, kind, imeis)
+
+    def _body(self, op: str, req: _Incoming) -> dict[str, Any]:
+        """The JSON object of a POST/PUT body, checked against the operation's schema (WIRE-05, POST-03, PUT-06)."""
+        if req.too_large:
+            raise invalid("body", f"the request body is larger than {BODY_LIMIT} bytes", status=413)
+        if req.headers.get("content-type", "").strip() == "*/*" and self.profile.fault("wire03-reject-star"):
+            # FAULT wire03-reject-star: the label the vendor's own SDK sends is refused (WIRE-03).
+            raise _Raw(self.reply(415, {"errorCode": "FotaService.INPUT_INVALID.ContentType",
+                                       "errorMessage": "Content-Type: */* is not supported"}))
+        try:
+            data = _parse_json(req.body)
+        except ApiError as exc:
+            if self.profile.fault("wire05-422-detail"):
+                # FAULT wire05-422-detail: a framework's default answer, not the vendor's (WIRE-05).
+                raise _Raw(self.reply(422, {"detail": exc.body["errorMessage"]})) from None
+            raise
+        if not isinstance(data, dict):
+            raise invalid("body", f"expected a JSON object, got {_json_kind(data)}")
+        devices = data.get("deviceList")
+        if (isinstance(devices, list) and self.profile.fault("wire02-crash-on-number-imei")
+                and any(isinstance(d, int | float) and not isinstance(d, bool) for d in devices)):
+            # FAULT wire02-crash-on-number-imei: an unchecked int in a string-only path crashes (WIRE-02).
+            raise _Raw(Response(b"Internal Server Error", status_code=500, media_type="text/plain"))
+        body, allow_empty = self._rewrite(op, dict(data))
+        if self.profile.fault("wire04-reject-unknown-field"):
+            unknown = sorted(set(body) - self.schemas.body_fields(op))
+            if unknown:
+                # FAULT wire04-reject-unknown-field: a strict schema refuses extra fields (WIRE-04 SHOULD).
+                raise invalid(unknown[0], "unknown field")
+        self.schemas.check_body(op, body, allow_empty_device_list=allow_empty)
+        return body
+
+    def _rewrite(self, op: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Aliases and planted faults that change what the body says before it is checked."""
+        # FAULT post03-empty-device-list: minItems is not enforced (POST-03).
+        allow_empty = op == SCHEDULE and self.profile.fault("post03-empty-device-list")
+        if "devicelist" in body and "deviceList" not in body:
+            # POST-05: the spelling of the vendor's own examples. Refused by default: the schema
+            # then names the missing deviceList.
+            if self.profile.variant("devicelist-alias"):
+                body["deviceList"] = body.pop("devicelist")
+            elif op == SCHEDULE and self.profile.fault("post03-devicelist-ignored"):
+                # FAULT post03-devicelist-ignored: the unknown key is dropped and the campaign is
+                # created without devices (POST-03).
+                body["deviceList"], allow_empty = [], True
+        if op == CHANGE and self.profile.fault("put06-type-unchecked"):
+            # FAULT put06-type-unchecked: whatever is not "remove" appends (PUT-06).
+            body["type"] = "remove" if body.get("type") == "remove" else "append"
+        return body, allow_empty
+
+    # --- the control plane and the document ----------------------------------------------------
+
+    def get_clock(self) -> Response:
+        return self.reply(200, {"now": format_now(self.sim.now())}, api=False)
+
+    def put_clock(self, req: _Incoming) -> Response:
+        try:
+            data = _control_json(req, "now")
+            if not isinstance(data, dict) or "now" not in data:
+                raise bad_request("Control.INPUT_INVALID.now", 'body: expected {"now": "<RFC 3339 instant>"}')
+            try:
+                instant = parse_instant(data["now"], where="now")
+            except (WorldError, OverflowError) as exc:  # OverflowError: 0001-01-01T00:00:00+05:00
+                raise bad_request("Control.INPUT_INVALID.now", str(exc)) from None
+            return self.reply(200, {"now": format_now(self.sim.set_clock(instant))}, api=False)
+        except ApiError as exc:
+            return self.error(exc, api=False)
+
+    def put_world(self, req: _Incoming) -> Response:
+        try:
+            data = _control_json(req, "world")
+            try:
+                world = World.from_json(data)
+            except (WorldError, OverflowError) as exc:
+                raise bad_request("Control.INPUT_INVALID.world", str(exc)) from None
+            self.sim.load_world(world)
+            return Response(status_code=204)
+        except ApiError as exc:
+            return self.error(exc, api=False)
+
+    def document(self, base_url: str, fmt: str) -> Response:
+        """openapi.yaml with this simulator as its only server, for tools that want a spec URL."""
+        key = (base_url, fmt)
+        if key not in self._documents:
+            doc = copy.deepcopy(load_openapi())
+            doc["servers"] = [{"url": base_url, "description": "This reference simulator"}]
+            self._documents[key] = (json.dumps(doc, indent=2).encode() if fmt == "json"
+                                    else yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode())
+        media = "application/json" if fmt == "json" else "application/yaml"
+        return Response(self._documents[key], media_type=media)
+
+
+class _Raw(Exception):
+    """A planted fault's answer that is deliberately not the vendor's error shape."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse_json(raw: bytes) -> Any:
+    if not raw.strip():
+        raise invalid("body", "the request body is empty; expected a JSON object")
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+        raise invalid("body", f"not valid JSON ({reason})") from None
+
+
+def _control_json(req: _Incoming, what: str) -> Any:
+    """The JSON of a control-plane body; refusals carry the control plane's own error codes."""
+    code = f"Control.INPUT_INVALID.{what}"
+    if req.too_large:
+        raise bad_request(code, "body: too large", status=413)
+    try:
+        return _parse_json(req.body)
+    except ApiError as exc:
+        raise bad_request(code, exc.body["errorMessage"]) from None
+
+
+def _json_kind(value: Any) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+async def _read(request: Request, limit: int) -> tuple[_Incoming, bool]:
+    """The body, up to ``limit`` bytes; the rest is drained (bounded). Returns (request, must_close)."""
+    chunks: list[bytes] = []
+    size, too_large, close = 0, False, False
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > DRAIN_LIMIT:
+                close = True
+                break
+            if size > limit:
+                too_large, chunks = True, []
+            elif not too_large:
+                chunks.append(chunk)
+    except ClientDisconnect:
+        close = True
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    incoming = _Incoming(headers=headers, path={k: str(v) for k, v in request.path_params.items()},
+                         body=b"".join(chunks), too_large=too_large)
+    return incoming, close
+
+
+def _closing(response: Response, close: bool) -> Response:
+    if close:
+        response.headers["Connection"] = "close"
+    return response
+
+
+def create_app(*, simulator: Simulator | None = None, world: World | None = None, profile: Profile | None = None,
+               realtime: bool = False, access_log: Callable[[str], None] | None = None) -> ASGIApp:
+    """The ASGI app of the simulator (a new ``Simulator`` unless one is given).
+
+    ``access_log`` receives one line per request (method, path, status, milliseconds; never tokens).
+    """
+    sim = simulator if simulator is not None else Simulator(world, profile=profile, realtime=realtime)
+    api = _Api(sim)
+
+    def operation(op: str) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            incoming, close = await _read(request, BODY_LIMIT)
+            return _closing(await run_in_threadpool(api.handle, op, incoming), close)
+        return endpoint
+
+    async def clock(request: Request) -> Response:
+        if request.method == "GET":
+            return await run_in_threadpool(api.get_clock)
+        incoming, close = await _read(request, BODY_LIMIT)
+        return _closing(await run_in_threadpool(api.put_clock, incoming), close)
+
+    async def load_world(request: Request) -> Response:
+        incoming, close = await _read(request, WORLD_LIMIT)
+        return _closing(await run_in_threadpool(api.put_world, incoming), close)
+
+    def document(fmt: str) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            return api.document(str(request.base_url).rstrip("/") + API_PREFIX, fmt)
+        return endpoint
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 400
+        code = {404: "NotFound", 405: "MethodNotAllowed"}.get(status, "RequestFailed")
+        response = api.reply(status, {"errorCode": f"FotaService.RESOURCE.{code}",
+                                     "errorMessage": f"{request.method} {request.url.path}: no such operation"},
+                            api=False)
+        if isinstance(exc, HTTPException) and exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        _log.error("unexpected error", exc_info=exc)
+        return api.reply(400, {"errorCode": "FotaService.REQUEST_FAILED.Unexpected",
+                              "errorMessage": "request: could not be processed"})
+
+    p = API_PREFIX
+    routes = [
+        Route(f"{p}/upgrades", operation(SCHEDULE), methods=["POST"]),
+        Route(f"{p}/upgrades/{{accountName}}/upgrade/{{upgradeId}}", operation(CHANGE), methods=["PUT"]),
+        Route(f"{p}/upgrades/{{accountName}}/upgrade/{{upgradeId}}", operation(DETAILS), methods=["GET"]),
+        Route(f"{p}/upgrades/{{accountName}}/upgrade/{{upgradeId}}", operation(CANCEL), methods=["DELETE"]),
+        Route(f"{p}/__control/clock", clock, methods=["GET", "PUT"]),
+        Route(f"{p}/__control/world", load_world, methods=["PUT"]),
+        Route(f"{p}/openapi.yaml", document("yaml"), methods=["GET"]),
+        Route(f"{p}/openapi.json", document("json"), methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: unexpected})
+    app.router.redirect_slashes = False  # /upgrades/ is no operation: a JSON 404, not a redirect
+    app.state.simulator = sim
+    return _AccessLog(app, access_log) if access_log is not None else app
+
+
+class _AccessLog:
+    """One line per request: method, path, status, milliseconds. Headers (tokens) are never logged."""
+
+    def __init__(self, app: ASGIApp, sink: Callable[[str], None]) -> None:
+        self.app = app
+        self.sink = sink
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def recording(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording)
+        finally:
+            ms = (time.perf_counter() - started) * 1000
+            self.sink(f"{scope['method']} {scope['path']} {status} {ms:.1f}ms")

@@ -1,0 +1,155 @@
+"""Structural request checks against openapi.yaml itself (one source of truth), and parsing.
+
+Schemas are found by operationId, never by component name, and every ``$ref`` is resolved
+inline, so a colleague may rename or restructure components freely. A refusal names the first
+offending field by its JSON path (``deviceList[2]: '12' is not of type 'string'``).
+
+openapi.yaml marks some constraints ``x-fota-semantic-only`` (the IMEI pattern): BEHAVIOR treats a
+value that breaks them as a *semantic* problem (POST-04, PUT-03), so they are not enforced here;
+the model rejects such devices itself, the way the vendor does ("Invalid Device IMEI.").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from jsonschema.exceptions import ValidationError, best_match
+from openapi_schema_validator import OAS30Validator, oas30_format_checker
+
+from conformance.simulator.campaign import ScheduleRequest
+from conformance.simulator.errors import invalid
+from conformance.simulator.model import ChangeKind
+
+__all__ = ["RequestSchemas", "parse_change", "parse_schedule"]
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _pointer(document: Mapping[str, Any], ref: str) -> Any:
+    if not ref.startswith("#/"):
+        raise ValueError(f"only local $refs are supported, got {ref!r}")
+    node: Any = document
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def _inline(node: Any, document: Mapping[str, Any], seen: tuple[str, ...] = ()) -> Any:
+    """A copy of ``node`` with every $ref replaced by its target (OAS 3.0: $ref siblings are ignored)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            if ref in seen:
+                raise ValueError(f"recursive $ref {ref!r} in a request schema")
+            return _inline(_pointer(document, ref), document, (*seen, ref))
+        return {k: _inline(v, document, seen) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(v, document, seen) for v in node]
+    return node
+
+
+def _path_text(path: Iterable[Any]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+class RequestSchemas:
+    """The request body and path parameter schemas of each operation of an OpenAPI 3.0 document."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        self.document = document
+        self._bodies: dict[str, dict[str, Any]] = {}
+        self._params: dict[str, dict[str, dict[str, Any]]] = {}
+        for item in document.get("paths", {}).values():
+            common = item.get("parameters", [])
+            for method, op in item.items():
+                if method == "parameters" or not isinstance(op, dict) or "operationId" not in op:
+                    continue
+                op_id = op["operationId"]
+                params = [_inline(p, document) for p in (*common, *op.get("parameters", []))]
+                self._params[op_id] = {p["name"]: p.get("schema", {}) for p in params if p.get("in") == "path"}
+                body = _inline(op.get("requestBody", {}), document).get("content", {})
+                media = body.get("application/json") or next(iter(body.values()), None)
+                if media is not None and "schema" in media:
+                    self._bodies[op_id] = media["schema"]
+
+    def body_schema(self, operation_id: str) -> dict[str, Any]:
+        """The (inlined) request body schema; a KeyError names an operation the document lacks."""
+        try:
+            return self._bodies[operation_id]
+        except KeyError:
+            raise KeyError(f"openapi.yaml has no JSON request body for operation {operation_id!r}") from None
+
+    def body_fields(self, operation_id: str) -> frozenset[str]:
+        return frozenset(self.body_schema(operation_id).get("properties", {}))
+
+    def check_body(self, operation_id: str, body: Any, *, allow_empty_device_list: bool = False) -> None:
+        """Raise a 400 ApiError naming the first structural problem of ``body``."""
+
+        def relevant(e: ValidationError) -> bool:
+            if e.validator == "pattern" and e.schema.get("x-fota-semantic-only"):
+                return False
+            return not (allow_empty_device_list and e.validator == "minItems" and list(e.path) == ["deviceList"])
+
+        errors = [e for e in _validator(self.body_schema(operation_id)).iter_errors(body) if relevant(e)]
+        if errors:
+            raise _refusal(best_match(errors))
+
+    def check_path(self, operation_id: str, values: Mapping[str, str]) -> None:
+        for name, schema in self._params.get(operation_id, {}).items():
+            value = values.get(name, "")
+            if schema.get("format") == "uuid" and not _UUID.fullmatch(value):
+                raise invalid(name, f"{value!r} is not a UUID")
+            error = best_match(_validator(schema).iter_errors(value))
+            if error is not None:
+                raise invalid(name, error.message)
+
+
+def _validator(schema: dict[str, Any]) -> OAS30Validator:
+    return OAS30Validator(schema, format_checker=oas30_format_checker)
+
+
+def _refusal(error: ValidationError) -> Exception:
+    where = _path_text(error.path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = next((p for p in error.validator_value if p not in error.instance), "?")
+        return invalid(_path_text([*error.path, missing]), "a required property is missing")
+    return invalid(where or "body", error.message)
+
+
+# --- from a checked body to the model's arguments ------------------------------------------------
+
+def _date(body: Mapping[str, Any], key: str) -> date | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    # Stricter than date.fromisoformat, which also takes 20180401 and week dates.
+    try:
+        if isinstance(value, str) and _DATE.fullmatch(value):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise invalid(key, f"{value!r} is not a YYYY-MM-DD date")
+
+
+def parse_schedule(body: Mapping[str, Any]) -> ScheduleRequest:
+    """A checked FirmwareUpgradeRequest body as the model's ScheduleRequest (unknown fields dropped)."""
+    start = _date(body, "startDate")
+    if start is None:
+        raise invalid("startDate", "a required property is missing")
+    firmware_to = body.get("firmwareTo")
+    return ScheduleRequest(account=body["accountName"], firmware_name=body["firmwareName"], start_date=start,
+                           end_date=_date(body, "endDate"), devices=tuple(body["deviceList"]),
+                           firmware_to=firmware_to if isinstance(firmware_to, str) else None)
+
+
+def parse_change(body: Mapping[str, Any]) -> tuple[ChangeKind, tuple[str, ...]]:
+    kind: ChangeKind = "remove" if body["type"] == "remove" else "append"
+    return kind, tuple(body["deviceList"])
+

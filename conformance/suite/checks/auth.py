@@ -1,0 +1,173 @@
+"""AUTH — credentials and account isolation (BEHAVIOR.md AUTH-01 … AUTH-04).
+
+Every refusal is tried on all four operations with a request that *would* succeed with the right
+credentials (a valid body, a fresh device, an open campaign), and "no effect" is verified through
+the owner's eyes afterwards: no upgrade id issued, the device list unchanged, the campaign still open.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from conformance.suite.context import Ctx
+from conformance.suite.http import Exchange
+from conformance.suite.oracle import Calls, Campaign, SetupFailed, error_problem, open_campaign
+from conformance.suite.registry import check
+
+
+@dataclass
+class _Probe:
+    """One bad-credentials variant, sent on the four operations against one campaign."""
+
+    what: str
+    headers: dict[str, str]
+
+
+def _try_everywhere(ctx: Ctx, calls: Calls, rule_id: str, probes: list[_Probe], statuses: set[int],
+                    on_status: Callable[[Exchange], None] | None = None) -> None:
+    """Send each probe on GET, PUT, POST and DELETE (DELETE last: a faulty target would cancel the
+    campaign); each must be an error response with one of ``statuses``; then verify no effect."""
+    c = open_campaign(calls)
+    before, _ = calls.device_ids(c)
+    fresh = ctx.devices(1)
+    post_body = ctx.schedule_body(1)
+    for probe in probes:
+        sent = [
+            ("GET", calls.judge(ctx.api.client.send("GET", f"/upgrades/{c.account}/upgrade/{c.id}",
+                                                    content_type=None, headers=probe.headers))),
+            ("PUT", calls.change(c.account, c.id, {"type": "append", "deviceList": fresh}, creds=None,
+                                 headers=probe.headers)),
+            ("POST", calls.schedule(post_body, creds=None, headers=probe.headers)),
+        ]
+        for op, ex in sent:
+            problem = error_problem(ex, statuses)
+            ctx.expect(rule_id, problem is None, f"{op} with {probe.what} was not refused",
+                       expected=f"a {' or '.join(map(str, sorted(statuses)))} error response", actual=problem,
+                       exchanges=[ex])
+            if problem is None and on_status:
+                on_status(ex)
+            _no_campaign_data(ctx, rule_id, op, probe.what, ex, c, before)
+    for probe in probes:
+        ex = calls.judge(ctx.api.client.send("DELETE", f"/upgrades/{c.account}/upgrade/{c.id}",
+                                             content_type=None, headers=probe.headers))
+        problem = error_problem(ex, statuses)
+        ctx.expect(rule_id, problem is None, f"DELETE with {probe.what} was not refused",
+                   expected=f"a {' or '.join(map(str, sorted(statuses)))} error response", actual=problem,
+                   exchanges=[ex])
+        if problem is None and on_status:
+            on_status(ex)
+    ids, status, get = calls.look(c)
+    ctx.expect(rule_id, ids is not None and sorted(ids) == sorted(before) and status in ("RequestPending", "Queued"),
+               "a refused request changed the campaign",
+               expected=f"the campaign still open with devices {before}", actual=get.outcome(), exchanges=[get])
+
+
+def _no_campaign_data(ctx: Ctx, rule_id: str, op: str, what: str, ex: Exchange, c: Campaign,
+                      devices: list[str]) -> None:
+    """A refusal must not carry the campaign (nor issue an id for a POST)."""
+    data = ex.data
+    leaked = isinstance(data, dict) and ("deviceList" in data or "id" in data)
+    leaked = leaked or any(d.encode() in ex.response_body for d in devices)
+    ctx.expect(rule_id, not leaked, f"{op} with {what} answered campaign data",
+               expected="an error body with nothing of the campaign and no upgrade id", exchanges=[ex])
+
+
+def _valid_m2m(ctx: Ctx) -> str:
+    return ctx.alpha.m2m
+
+
+@check("AUTH-01")
+def missing_or_non_bearer_authorization_gets_401(ctx: Ctx) -> None:
+    """No Authorization header, or one that is not ``Bearer <token>``: 401 error response, no effect."""
+    m2m = {"VZ-M2M-Token": _valid_m2m(ctx)}
+    basic = base64.b64encode(f"user:{ctx.alpha.bearer}".encode()).decode()
+    probes = [
+        _Probe("no Authorization header", m2m),
+        _Probe("Authorization: Basic", {**m2m, "Authorization": f"Basic {basic}"}),
+        _Probe("the token without a scheme", {**m2m, "Authorization": ctx.alpha.bearer}),
+        _Probe("Authorization: Token <token>", {**m2m, "Authorization": f"Token {ctx.alpha.bearer}"}),
+        _Probe("Authorization: Bearer with no token", {**m2m, "Authorization": "Bearer"}),
+    ]
+    _try_everywhere(ctx, Calls(ctx), "AUTH-01", probes, {401})
+
+
+@check("AUTH-02")
+def unknown_bearer_token_gets_401(ctx: Ctx) -> None:
+    """An unknown bearer token (with a valid VZ-M2M-Token): 401 error response, no effect."""
+    m2m = {"VZ-M2M-Token": _valid_m2m(ctx)}
+    probes = [
+        _Probe("an unknown bearer token", {**m2m, "Authorization": f"Bearer unknown-{uuid.uuid4().hex}"}),
+        _Probe("the M2M token as bearer", {**m2m, "Authorization": f"Bearer {ctx.alpha.m2m}"}),
+        _Probe("a near-miss bearer token", {**m2m, "Authorization": f"Bearer {ctx.alpha.bearer}x"}),
+    ]
+    _try_everywhere(ctx, Calls(ctx), "AUTH-02", probes, {401})
+
+
+@check("AUTH-03")
+def missing_or_unknown_m2m_token_gets_400_or_401(ctx: Ctx) -> None:
+    """No VZ-M2M-Token, or an unknown one (with a valid bearer): 400 or 401 error response, no effect."""
+    bearer = {"Authorization": f"Bearer {ctx.alpha.bearer}"}
+    probes = [
+        _Probe("no VZ-M2M-Token", bearer),
+        _Probe("an unknown VZ-M2M-Token", {**bearer, "VZ-M2M-Token": f"unknown-{uuid.uuid4().hex}"}),
+        _Probe("an empty VZ-M2M-Token", {**bearer, "VZ-M2M-Token": ""}),
+    ]
+
+    def branch(ex: Exchange) -> None:
+        ctx.branch("AUTH-03", f"refused with {ex.status}")
+
+    _try_everywhere(ctx, Calls(ctx), "AUTH-03", probes, {400, 401}, on_status=branch)
+
+
+@check("AUTH-04")
+def credentials_never_reach_another_account(ctx: Ctx) -> None:
+    """Alpha's credentials on beta's account — POST body, path account, or beta's upgrade id under
+    alpha's account — get a 4xx error response, change nothing and show nothing of beta's."""
+    beta = ctx.beta
+    if beta is None:
+        ctx.skip("AUTH-04", "the world has no second credential covering another account")
+        return
+    calls = Calls(ctx)
+    b_name = beta.accounts[0]
+    b_acc = ctx.world.account(b_name)
+    if b_acc is None:
+        raise SetupFailed(f"account {b_name} is not in the world")
+    theirs = open_campaign(calls, cred=beta)
+    their_devices, _ = calls.device_ids(theirs)
+    secret = [theirs.id, *their_devices]
+
+    def refused(what: str, ex: Exchange) -> None:
+        problem = error_problem(ex)
+        ctx.expect("AUTH-04", problem is None, f"{what} was not refused", expected="a 4xx error response",
+                   actual=problem, exchanges=[ex])
+        data = ex.data
+        shown = [s for s in secret if s.encode() in ex.response_body and s not in ex.url]
+        looks = isinstance(data, dict) and any(k in data for k in ("deviceList", "firmwareName", "status"))
+        ctx.expect("AUTH-04", not shown and not looks, f"{what} showed the other account's data",
+                   expected="nothing of the other account in the body",
+                   actual=f"{shown or 'campaign fields'} in {ex.body_text(150)}", exchanges=[ex])
+
+    # 1. POST body naming account B (its firmware and devices, so only the account check can refuse).
+    spare = [d.imei for d in b_acc.devices if d.imei not in ctx.used]
+    fw_b = next((f for f in b_acc.firmware if any(d.fits(f) for d in b_acc.devices)), None)
+    body = {"accountName": b_name, "firmwareName": fw_b.name if fw_b else ctx.firmware.name,
+            "startDate": ctx.start_date().isoformat(), "deviceList": spare[:1] or ctx.devices(1)}
+    refused("POST with another account's accountName", calls.schedule(body))
+    # 2. Paths naming account B, and 3. B's upgrade id under A's account.
+    for label, account in (("a path with the other account", b_name),
+                           ("the other account's upgrade id under one's own account", ctx.account.name)):
+        refused(f"GET of {label}", calls.details(account, theirs.id))
+        add = {"type": "append", "deviceList": spare[1:2] or ["350000000099998"]}
+        refused(f"PUT append on {label}", calls.change(account, theirs.id, add))
+        drop = {"type": "remove", "deviceList": their_devices[:1]}
+        refused(f"PUT remove on {label}", calls.change(account, theirs.id, drop))
+        refused(f"DELETE of {label}", calls.cancel(account, theirs.id))
+    ids, status, get = calls.look(theirs)
+    ctx.expect("AUTH-04", ids is not None and sorted(ids) == sorted(their_devices)
+               and status in ("RequestPending", "Queued"),
+               "a refused cross-account request changed the other account's campaign",
+               expected=f"the campaign still open with devices {their_devices}",
+               actual=get.outcome(), exchanges=[get])

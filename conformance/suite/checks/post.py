@@ -1,0 +1,249 @@
+"""POST — scheduling an upgrade (BEHAVIOR.md POST-01 … POST-05)."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+from conformance.spec.lifecycle import midnight
+from conformance.suite.context import BudgetExhausted, Ctx, NotEnoughDevices
+from conformance.suite.http import Exchange
+from conformance.suite.oracle import Calls, Campaign, error_problem, is_uuid, items_of
+from conformance.suite.registry import check
+
+
+def _faithful(ctx: Ctx, body: dict[str, Any], ex: Exchange) -> bool:
+    """POST-01: 200 and a FirmwareUpgrade that says exactly what was asked, RequestPending."""
+    data = ex.data
+    problems: list[str] = []
+    if ex.status != 200 or not isinstance(data, dict):
+        problems.append(f"status {ex.status}" if ex.status != 200 else "body not an object")
+    else:
+        if not is_uuid(data.get("id")):
+            problems.append(f"id {data.get('id')!r} is not a UUID string")
+        for key in ("accountName", "firmwareName", "startDate"):
+            if data.get(key) != body.get(key):
+                problems.append(f"{key} {data.get(key)!r} instead of {body.get(key)!r}")
+        fw = ctx.account.find_firmware(str(body.get("firmwareName")))
+        if fw is not None and data.get("firmwareTo") != fw.to_version:
+            problems.append(f"firmwareTo {data.get('firmwareTo')!r} instead of {fw.to_version!r}")
+        if data.get("status") != "RequestPending":
+            problems.append(f"status {data.get('status')!r} instead of 'RequestPending'")
+        items = items_of(ex)
+        asked = list(body.get("deviceList") or [])
+        if items is None:
+            problems.append("no deviceList of objects")
+        else:
+            got = [i.get("deviceId") for i in items]
+            if sorted(map(str, got)) != sorted(asked) or len(got) != len(asked):
+                problems.append(f"deviceList {got} instead of one item each for {asked}")
+            pending = [i for i in items if i.get("status") != "RequestPending"]
+            if pending:
+                problems.append(f"device item {pending[0]} is not RequestPending")
+    return ctx.expect("POST-01", not problems, "a valid schedule request was not accepted faithfully",
+                      expected="200, a UUID id, the request's fields, firmwareTo of the firmware, "
+                               "RequestPending, one RequestPending item per requested IMEI",
+                      actual="; ".join(problems) + f" — {ex.outcome()}", exchanges=[ex])
+
+
+@check("POST-01", "POST-02")
+def valid_requests_are_accepted_faithfully(ctx: Ctx) -> None:
+    """Valid requests — as the SDKs send them (endDate, firmwareTo) and minimal — get a faithful
+    RequestPending FirmwareUpgrade, each with a new id (also for an identical request sent again)."""
+    calls = Calls(ctx)
+    full = ctx.schedule_body(2, endDate=(ctx.start_date() + timedelta(days=4)).isoformat())
+    minimal = ctx.schedule_body(1, endDate=None, firmwareTo=None)
+    _faithful(ctx, full, calls.schedule(full))
+    _faithful(ctx, minimal, calls.schedule(minimal))
+    if ctx.control is not None:
+        # The same request twice: an id derived from the request would repeat (POST-02 is judged by
+        # Calls on every accepted POST). Only under a control plane: it costs a campaign.
+        again = calls.schedule(full)
+        if again.status == 200:
+            _faithful(ctx, full, again)
+
+
+@check("POST-03")
+def structurally_invalid_requests_get_400(ctx: Ctx) -> None:
+    """Missing required fields, wrong JSON types, an empty deviceList, dates that are not YYYY-MM-DD:
+    a 400 error response and no upgrade."""
+    calls = Calls(ctx)
+    good = ctx.schedule_body(1, endDate=(ctx.start_date() + timedelta(days=2)).isoformat())
+    cases: list[tuple[str, dict[str, Any]]] = [
+        (f"no {k}", {**{x: v for x, v in good.items() if x != k}})
+        for k in ("accountName", "firmwareName", "startDate", "deviceList")
+    ]
+    cases += [
+        ("accountName a number", {**good, "accountName": 123456}),
+        ("firmwareName a list", {**good, "firmwareName": [good["firmwareName"]]}),
+        ("firmwareTo a number", {**good, "firmwareTo": 2}),
+        ("startDate a number", {**good, "startDate": 20260401}),
+        ("endDate a boolean", {**good, "endDate": True}),
+        ("deviceList a string", {**good, "deviceList": good["deviceList"][0]}),
+        ("deviceList of numbers", {**good, "deviceList": [int(good["deviceList"][0])]
+                                   if good["deviceList"][0].isdigit() else [1]}),
+        ("deviceList with null", {**good, "deviceList": [None]}),
+        ("deviceList an object", {**good, "deviceList": {"0": good["deviceList"][0]}}),
+        ("an empty deviceList", {**good, "deviceList": []}),
+        ("startDate with slashes", {**good, "startDate": good["startDate"].replace("-", "/")}),
+        ("startDate day-first", {**good, "startDate": "-".join(reversed(good["startDate"].split("-")))}),
+        ("startDate a date-time", {**good, "startDate": good["startDate"] + "T00:00:00Z"}),
+        ("startDate month 13", {**good, "startDate": good["startDate"][:5] + "13-01"}),
+        ("startDate empty", {**good, "startDate": ""}),
+        ("endDate not a date", {**good, "endDate": "next week"}),
+    ]
+    for what, body in cases:
+        ex = calls.schedule(body)
+        problem = error_problem(ex, {400})
+        accepted = isinstance(ex.data, dict) and "id" in ex.data
+        ctx.expect("POST-03", problem is None and not accepted, f"a request with {what} was not refused",
+                   expected="a 400 error response and no upgrade id", actual=problem, exchanges=[ex])
+    if ctx.control is not None:
+        # INFO only: a startDate before today is neither valid nor invalid (BEHAVIOR Terms).
+        past = ctx.schedule_body(1, startDate=(ctx.today - timedelta(days=1)).isoformat())
+        ex = calls.schedule(past)
+        verdict = "accepted" if ex.status == 200 else f"refused ({ex.status})"
+        ctx.results.note("POST-03", f"a startDate before today was {verdict} (either is allowed)")
+
+
+def _semantic_cases(ctx: Ctx) -> list[tuple[str, dict[str, Any], list[str]]]:
+    """(what, body, offending devices). Black-box: only cases that use no real device of the
+    target's in a way that could upgrade it, and few of them (each may cost a campaign)."""
+    start = ctx.start_date()
+    fake = "359999999999999"
+    cases: list[tuple[str, dict[str, Any], list[str]]] = [
+        ("an unknown IMEI", ctx.schedule_body(1, deviceList=[fake]), [fake]),
+    ]
+    bad_end = ctx.schedule_body(1, endDate=(start - timedelta(days=1)).isoformat())
+    cases.append(("endDate before startDate", bad_end, bad_end["deviceList"]))
+    if ctx.control is None:
+        return cases
+    cases.append(("a malformed IMEI", ctx.schedule_body(1, deviceList=["12AB"]), ["12AB"]))
+    unknown_fw = ctx.schedule_body(1, firmwareName="FOTA_No_Such_Firmware_00To01", firmwareTo=None)
+    cases.append(("an unknown firmware", unknown_fw, unknown_fw["deviceList"]))
+    other_to = ctx.schedule_body(1, firmwareTo="VerizonFirmwareVersion-99")
+    cases.append(("a mismatching firmwareTo", other_to, other_to["deviceList"]))
+    dup = ctx.devices(1)
+    cases.append(("duplicate IMEIs", ctx.schedule_body(0, deviceList=dup * 2), dup))
+    fw = ctx.firmware
+    for what, device in _misfit_kinds(ctx):
+        cases.append((what, {**ctx.schedule_body(0, deviceList=[device]), "firmwareName": fw.name}, [device]))
+    return cases
+
+
+def _misfit_kinds(ctx: Ctx) -> list[tuple[str, str]]:
+    """One device of another model and one at another version (where the world has them)."""
+    fw = ctx.firmware
+    out: list[tuple[str, str]] = []
+    for what, test in (("a device of another model", lambda d: (d.make, d.model) != (fw.make, fw.model)),
+                       ("a device at another firmware version",
+                        lambda d: (d.make, d.model) == (fw.make, fw.model) and d.firmware != fw.from_version)):
+        device = next((d.imei for d in ctx.account.devices if test(d) and d.imei not in ctx.used), None)
+        if device is not None:
+            ctx.used.add(device)
+            out.append((what, device))
+    return out
+
+
+@check("POST-04")
+def semantically_invalid_requests_never_start(ctx: Ctx) -> None:
+    """Unknown firmware or IMEI, misfit devices, duplicates, endDate < startDate, a wrong firmwareTo:
+    refused at once (400, no upgrade), or accepted RequestPending and RequestFailed before it starts."""
+    calls = Calls(ctx)
+    accepted: list[tuple[str, Campaign, list[str]]] = []
+    try:
+        cases = _semantic_cases(ctx)
+    except NotEnoughDevices as exc:
+        ctx.skip("POST-04", f"some cases need devices: {exc}")
+        return
+    for what, body, offending in cases:
+        try:
+            ex = calls.schedule(body)
+        except BudgetExhausted as exc:
+            ctx.skip("POST-04", f"{what}: not sent, {exc}")
+            continue
+        data = ex.data
+        if ex.status == 200 and isinstance(data, dict) and isinstance(data.get("id"), str):
+            ctx.branch("POST-04", "accepted, then RequestFailed")
+            if ctx.expect("POST-04", data.get("status") == "RequestPending",
+                          f"a request with {what} was accepted, but not as RequestPending",
+                          expected="400, or 200 with status RequestPending", exchanges=[ex]):
+                accepted.append((what, Campaign(body["accountName"], data["id"], ctx.alpha, body,
+                                                ctx.start_date()), offending))
+            continue
+        problem = error_problem(ex, {400})
+        if ctx.expect("POST-04", problem is None, f"a request with {what} was neither refused nor accepted",
+                      expected="a 400 error response, or 200 RequestPending", actual=problem, exchanges=[ex]):
+            ctx.branch("POST-04", "refused at once")
+    if accepted:
+        _follow_accepted(ctx, calls, accepted)
+
+
+def _judge_later(ctx: Ctx, what: str, status: str | None, ids: list[str] | None, offending: list[str],
+                 ex: Exchange) -> None:
+    started = status in ("Queued", "InProgress", "Finished", "UpgradeFailed")
+    with_offenders = ids is None or bool(set(offending) & set(ids))
+    ctx.expect("POST-04", status == "RequestFailed" or (started and not with_offenders),
+               f"an accepted request with {what} did not fail before it could start",
+               expected="status RequestFailed (never Queued or started with the offending devices)",
+               exchanges=[ex])
+
+
+def _follow_accepted(ctx: Ctx, calls: Calls, accepted: list[tuple[str, Campaign, list[str]]]) -> None:
+    if ctx.control is not None:
+        # CONTRACT §1: decided at the next clock move. A minute on, then past the start (the rule
+        # is about never starting, whichever move the target decides at).
+        ctx.control.advance(timedelta(minutes=1))
+        later = [(w, c, o, *calls.look(c)) for w, c, o in accepted]
+        pending = [(w, c, o) for w, c, o, _, status, _ in later if status == "RequestPending"]
+        for w, _, o, ids, status, ex in later:
+            if status != "RequestPending":
+                _judge_later(ctx, w, status, ids, o, ex)
+        if pending:
+            ctx.control.set_clock(midnight(max(c.start for _, c, _ in pending)) + timedelta(days=1))
+            for w, c, o in pending:
+                ids, status, ex = calls.look(c)
+                _judge_later(ctx, w, status, ids, o, ex)
+        return
+    # No clock to move: watch for a while. Still RequestPending at the end is undecided, not a failure.
+    deadline = time.monotonic() + ctx.settings.poll_total
+    waiting = list(accepted)
+    while waiting:
+        still: list[tuple[str, Campaign, list[str]]] = []
+        for w, c, o in waiting:
+            ids, status, ex = calls.look(c)
+            if status == "RequestPending":
+                still.append((w, c, o))
+            else:
+                _judge_later(ctx, w, status, ids, o, ex)
+        waiting = still
+        if not waiting or time.monotonic() >= deadline:
+            break
+        time.sleep(ctx.settings.poll_interval)
+    for w, c, _ in waiting:
+        ctx.results.note("POST-04", f"{w}: accepted, still RequestPending after "
+                                    f"{ctx.settings.poll_total:g} s — could not be decided (upgrade {c.id})")
+        ctx.skip("POST-04", f"{w}: still RequestPending after {ctx.settings.poll_total:g} s, undecided")
+
+
+@check("POST-05", "POST-03")
+def devicelist_alias_is_accepted_or_refused(ctx: Ctx) -> None:
+    """The spelling ``devicelist`` (the vendor's example): an alias of deviceList, or 400 — never a
+    campaign without those devices."""
+    calls = Calls(ctx)
+    body = ctx.schedule_body(2)
+    body["devicelist"] = body.pop("deviceList")
+    ex = calls.schedule(body)
+    if ex.status == 200:
+        items = items_of(ex)
+        got = sorted(str(i.get("deviceId")) for i in items or [])
+        if ctx.expect("POST-03", got == sorted(body["devicelist"]),
+                      "a request spelling devicelist was accepted without those devices",
+                      expected="devicelist taken as deviceList, or a 400 error response", exchanges=[ex]):
+            ctx.branch("POST-05", "alias accepted")
+        return
+    problem = error_problem(ex, {400})
+    if ctx.expect("POST-03", problem is None, "a request spelling devicelist was neither aliased nor refused",
+                  expected="200 with the devices, or a 400 error response", actual=problem, exchanges=[ex]):
+        ctx.branch("POST-05", "refused with 400")
