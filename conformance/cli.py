@@ -14,6 +14,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, NoReturn, TextIO
 
 from conformance.report.jsonio import ReportError, check_writable, write_report, write_text
@@ -112,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="without a control plane: poll for at most this long")
     run.add_argument("--examples", type=_positive_int, default=d.examples, metavar="N",
                      help=f"Hypothesis examples per operation (default {d.examples})")
+    run.add_argument("--record-cassette", metavar="FILE",
+                     help="record every request of the run as a vcrpy cassette (tokens filtered)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress; summary of problems only")
     # Development flags, for the project's fault tests: test a simulator with bugs planted on purpose.
     run.add_argument("--simulator-fault", action="append", default=[], metavar="NAME",
@@ -129,6 +132,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="switch on an allowed variant; repeatable")
     sim.add_argument("--realtime", action="store_true", help="let the clock follow wall time")
 
+    cassette = sub.add_parser("check-cassette", help="judge a recorded vcrpy cassette offline, rule by rule",
+                              description="Judge a recorded conversation (a vcrpy cassette) with no network: "
+                                          "the rules observable from a recording pass or fail, the rest are "
+                                          "skipped. Exit codes as for run.")
+    cassette.add_argument("cassette", metavar="CASSETTE", help="the vcrpy YAML cassette")
+    cassette.add_argument("--report-json", metavar="FILE", help="write the JSON report here")
+    cassette.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report (one testcase per rule)")
+    cassette.add_argument("--markdown", metavar="FILE", help="write a Markdown report")
+    cassette.add_argument("-q", "--quiet", action="store_true", help="summary of problems only")
+
     faults = sub.add_parser("faults", help="list the simulator's planted faults and allowed variants")
     faults.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     return parser
@@ -139,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(args_list)
         command: Callable[[argparse.Namespace], int] = {"run": _cmd_run, "simulate": _cmd_simulate,
+                                                         "check-cassette": _cmd_check_cassette,
                                                          "faults": _cmd_faults}[args.command]
         return command(args)
     except _UsageError as exc:
@@ -189,22 +203,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise _UsageError(str(exc)) from None
     world = _load_world(args.world)
-    for path in (args.report_json, args.junit_xml, args.markdown):
-        if path is not None:
-            try:
-                check_writable(path)
-            except ReportError as exc:
-                raise _UsageError(str(exc)) from None
+    _check_outputs(args.report_json, args.junit_xml, args.markdown, args.record_cassette)
     settings = Settings(timeout=args.timeout, seed=args.seed, max_campaigns=args.max_campaigns,
                         poll_interval=args.poll_interval, poll_total=args.poll_total, examples=args.examples)
     progress = None if args.quiet else _Progress(sys.stderr)
     try:
-        if base_url is None:
-            report = _run_on_simulator(args, world, settings, rules, progress)
-        else:
-            from conformance.suite.runner import run_suite
+        with _recording(args.record_cassette, world):
+            if base_url is None:
+                report = _run_on_simulator(args, world, settings, rules, progress)
+            else:
+                from conformance.suite.runner import run_suite
 
-            report = run_suite(base_url, world=world, settings=settings, rules=rules, progress=progress)
+                report = run_suite(base_url, world=world, settings=settings, rules=rules, progress=progress)
     except ConfigError as exc:
         raise _UsageError(str(exc)) from None
     except RunAborted as exc:
@@ -215,6 +225,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
     return _write_reports(args, report)
+
+
+def _check_outputs(*paths: str | None) -> None:
+    """Fail before the run, not after it, when a report could not be written."""
+    for path in paths:
+        if path is not None:
+            try:
+                check_writable(path)
+            except ReportError as exc:
+                raise _UsageError(str(exc)) from None
+
+
+def _recording(path: str | None, world: Any) -> AbstractContextManager[Any]:
+    if path is None:
+        return nullcontext()
+    from conformance.cassettes import record
+    from conformance.suite.context import suite_world
+
+    tokens = [t for c in (world or suite_world()).credentials for t in (c.bearer, c.m2m)]
+    return record(path, secrets=tokens, drop_response_headers=("date", "server"))
 
 
 def _run_on_simulator(args: argparse.Namespace, world: Any, settings: Any, rules: list[str] | None,
@@ -299,6 +329,19 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         raise _UsageError(str(exc)) from None
     except KeyboardInterrupt:
         return EXIT_OK  # Ctrl-C is how a simulator is meant to stop
+
+
+# --- check-cassette ---------------------------------------------------------------------------------
+
+def _cmd_check_cassette(args: argparse.Namespace) -> int:
+    from conformance.cassettes import CassetteError, check_cassette
+
+    _check_outputs(args.report_json, args.junit_xml, args.markdown)
+    try:
+        report = check_cassette(args.cassette)
+    except CassetteError as exc:
+        raise _UsageError(str(exc)) from None
+    return _write_reports(args, report)
 
 
 def _cmd_faults(args: argparse.Namespace) -> int:
