@@ -1,27 +1,30 @@
 """How long the default ``fota-conformance run`` takes, and how close the suite gets to the loopback
 speed of the simulator it tests.
 
-    .venv/bin/python benchmarks/bench_suite.py [--raw-requests 2000] [--no-subprocess]
+    .venv/bin/python benchmarks/bench_suite.py [--raw-requests 2000] [--seed 0] [--own-process]
 
-Measures, in one go:
-- wall time of ``run_suite`` in-process against an embedded simulator (what the CLI does, minus
-  interpreter start-up and imports), and of ``python -m conformance run`` as a subprocess (all of it);
-- the suite's request rate: ``report["requests"] / report["duration_s"]``;
-- the raw rate of a bare httpx client doing a similar mix against the same server (GET /__control/clock
-  and a PUT on an unknown upgrade), i.e. the ceiling the simulator and loopback set;
-- the ratio of the two: how much of the time the suite spends on its own work (generation, judging,
-  clock moves) rather than waiting for the server.
+Prints, in one run:
+- wall time of the default ``fota-conformance run`` as a user runs it (``python -m conformance run``
+  in a subprocess: interpreter start-up, imports, the built-in simulator, every check), with the
+  slowest checks of that run;
+- the suite's request rate against the simulator (``run_suite`` against an in-process simulator,
+  as the CLI runs it): ``report["requests"] / report["duration_s"]``, and its slowest checks;
+- the raw rate of a bare httpx client against the same server, over one keep-alive connection, with
+  a mix like the suite's (GET /__control/clock, GET and PUT on a real campaign, PUT /__control/clock,
+  POST /upgrades, DELETE on an unknown id) — the ceiling the simulator and loopback set;
+- the ratio of the two: how much of its time the suite spends waiting for the server rather than on
+  its own work (generation, judging).
 
-The embedded simulator shares the GIL with the suite, so both rates are also measured against a
-simulator in its own process (``python -m conformance simulate --port 0``), which is how a CI job
-tests someone else's server.
+``--own-process`` also measures both rates against ``python -m conformance simulate --port 0``
+(no GIL shared with the suite), which is how a CI job tests someone else's server.
 
-A script, not a test: numbers vary by machine; nothing here asserts.
+A script, not a test: numbers vary by machine and load; nothing here asserts.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -29,7 +32,9 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -38,26 +43,58 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from conformance import Settings, run_suite  # noqa: E402  (after the path fix above)
 from conformance.simulator.server import start  # noqa: E402
-from conformance.spec.world import default_world  # noqa: E402
+from conformance.spec.world import default_world, format_instant  # noqa: E402
+
+SLOWEST = 5
 
 
 def raw_rate(base_url: str, n: int) -> float:
-    """Requests per second of a bare client, half GET /__control/clock, half PUT on an unknown id."""
+    """Requests per second of a bare client on one keep-alive connection, with a mix like the suite's.
+
+    Per 10 requests: 3 GET /__control/clock, 2 GET of a real campaign, 1 PUT /__control/clock
+    (one second forward), 1 PUT on the campaign (append of a device it already has: a per-device
+    failure), 1 POST (semantically invalid: a device of the other account, so no campaign piles
+    up), 1 DELETE of an unknown id, 1 PUT on an unknown id.
+    """
     world = default_world()
     cred = world.credentials[0]
-    account = cred.accounts[0]
+    account = next(a for a in world.accounts if a.name == cred.accounts[0])
+    firmware = account.firmware[0]
+    device = next(d for d in account.devices if d.firmware == firmware.from_version and d.model == firmware.model)
     headers = {"Authorization": f"Bearer {cred.bearer}", "VZ-M2M-Token": cred.m2m,
                "Content-Type": "application/json", "Accept": "application/json"}
-    body = b'{"type": "append", "deviceList": ["990003425730535"]}'
-    put_url = f"{base_url}/upgrades/{account}/upgrade/{uuid.uuid4()}"
-    with httpx.Client(timeout=10) as client:
-        client.get(f"{base_url}/__control/clock")  # warm the connection
+    start_date = (world.now + timedelta(days=30)).date().isoformat()
+    valid = {"accountName": account.name, "firmwareName": firmware.name, "firmwareTo": firmware.to_version,
+             "startDate": start_date, "deviceList": [device.imei]}
+    invalid = json.dumps({**valid, "deviceList": ["990000000000000"]}).encode()
+    change = json.dumps({"type": "append", "deviceList": [device.imei]}).encode()
+    api = f"{base_url}/upgrades"
+    with httpx.Client(timeout=10, limits=httpx.Limits(max_connections=1, max_keepalive_connections=1)) as client:
+        client.put(f"{base_url}/__control/world", content=json.dumps(world.to_json()).encode())
+        created = client.post(api, content=json.dumps(valid).encode(), headers=headers)
+        created.raise_for_status()
+        item = f"{api}/{account.name}/upgrade/{created.json()['id']}"
+        unknown = f"{api}/{account.name}/upgrade/{uuid.uuid4()}"
+        clock = f"{base_url}/__control/clock"
+        now = world.now
         started = time.perf_counter()
         for i in range(n):
-            if i % 2:
-                client.put(put_url, content=body, headers=headers)
+            step = i % 10
+            if step in (0, 3, 6):
+                client.get(clock)
+            elif step in (1, 7):
+                client.get(item, headers=headers)
+            elif step == 2:
+                now += timedelta(seconds=1)
+                client.put(clock, content=json.dumps({"now": format_instant(now)}).encode())
+            elif step == 4:
+                client.put(item, content=change, headers=headers)
+            elif step == 5:
+                client.post(api, content=invalid, headers=headers)
+            elif step == 8:
+                client.delete(unknown, headers=headers)
             else:
-                client.get(f"{base_url}/__control/clock")
+                client.put(unknown, content=change, headers=headers)
         return n / (time.perf_counter() - started)
 
 
@@ -74,6 +111,11 @@ def simulator_process() -> Iterator[str]:
         proc.wait(10)
 
 
+def slowest(label: str, report: dict[str, Any]) -> list[tuple[str, str]]:
+    checks = sorted(report.get("checks", []), key=lambda c: -c["duration_s"])[:SLOWEST]
+    return [(f"[{label}]   slowest: {c['name']}", f"{c['duration_s']:.2f} s, {c['requests']} req") for c in checks]
+
+
 def measure(label: str, base_url: str, seed: int, raw_n: int) -> list[tuple[str, str]]:
     started = time.perf_counter()
     report = run_suite(base_url, settings=Settings(seed=seed))
@@ -81,37 +123,44 @@ def measure(label: str, base_url: str, seed: int, raw_n: int) -> list[tuple[str,
     suite_rps = report["requests"] / report["duration_s"] if report["duration_s"] else float("nan")
     raw = raw_rate(base_url, raw_n)
     verdict = "conformant" if report["conformant"] else "NOT conformant"
-    rows = [(f"[{label}] run_suite wall", f"{wall:.2f} s ({verdict})"),
+    return [(f"[{label}] run_suite wall", f"{wall:.2f} s ({verdict})"),
             (f"[{label}] requests sent", f"{report['requests']}"),
             (f"[{label}] suite requests/s", f"{suite_rps:.0f}"),
-            (f"[{label}] bare httpx requests/s ({raw_n} req)", f"{raw:.0f}"),
-            (f"[{label}] suite / bare ratio", f"{suite_rps / raw:.2f}")]
-    slowest = sorted(report.get("checks", []), key=lambda c: -c["duration_s"])[:3]
-    rows += [(f"[{label}]   slowest: {c['name']}", f"{c['duration_s']:.2f} s, {c['requests']} req") for c in slowest]
-    return rows
+            (f"[{label}] bare httpx requests/s ({raw_n} req, same server)", f"{raw:.0f}"),
+            (f"[{label}] suite / bare ratio", f"{suite_rps / raw:.2f}"),
+            *slowest(label, report)]
+
+
+def cli_run(seed: int) -> list[tuple[str, str]]:
+    """The default run as a user runs it: a fresh interpreter, the built-in simulator, every check."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "report.json"
+        started = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "conformance", "run", "-q", "--seed", str(seed),
+                               "--report-json", str(path)], cwd=ROOT, capture_output=True, text=True)
+        wall = time.perf_counter() - started
+        rows = [("[cli] `fota-conformance run` wall", f"{wall:.2f} s (exit {proc.returncode})")]
+        if path.exists():
+            report = json.loads(path.read_text(encoding="utf-8"))
+            rows += [("[cli]   of which run_suite", f"{report['duration_s']:.2f} s, {report['requests']} requests"),
+                     *slowest("cli", report)]
+        return rows
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--raw-requests", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-subprocess", action="store_true", help="skip the `python -m conformance run` timing")
+    parser.add_argument("--own-process", action="store_true",
+                        help="also measure against a simulator in its own process")
     args = parser.parse_args()
 
-    rows: list[tuple[str, str]] = []
+    rows = cli_run(args.seed)  # first: a fresh machine state, before this process warms any cache
     with start() as sim:
         rows += measure("embedded", sim.base_url, args.seed, args.raw_requests)
-    with simulator_process() as base_url:
-        rows += measure("own process", base_url, args.seed, args.raw_requests)
-
-    if not args.no_subprocess:
-        with tempfile.TemporaryDirectory() as tmp:
-            started = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "conformance", "run", "-q", "--seed", str(args.seed),
-                                   "--report-json", str(Path(tmp) / "r.json")],
-                                  cwd=ROOT, capture_output=True, text=True)
-            rows.append(("`python -m conformance run`, wall", f"{time.perf_counter() - started:.2f} s "
-                                                               f"(exit {proc.returncode})"))
+    if args.own_process:
+        with simulator_process() as base_url:
+            rows += measure("own process", base_url, args.seed, args.raw_requests)
 
     width = max(len(k) for k, _ in rows)
     print(f"{'measure':<{width}}  value")

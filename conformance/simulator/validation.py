@@ -78,6 +78,10 @@ class RequestSchemas:
                 media = body.get("application/json") or next(iter(body.values()), None)
                 if media is not None and "schema" in media:
                     self._bodies[op_id] = media["schema"]
+        # Built once: a validator per request would redo the schema checks jsonschema does on creation.
+        self._body_validators = {op_id: _validator(schema) for op_id, schema in self._bodies.items()}
+        self._param_validators = {op_id: {name: _validator(schema) for name, schema in params.items()}
+                                  for op_id, params in self._params.items()}
 
     def body_schema(self, operation_id: str) -> dict[str, Any]:
         """The (inlined) request body schema; a KeyError names an operation the document lacks."""
@@ -97,16 +101,18 @@ class RequestSchemas:
                 return False
             return not (allow_empty_device_list and e.validator == "minItems" and list(e.path) == ["deviceList"])
 
-        errors = [e for e in _validator(self.body_schema(operation_id)).iter_errors(body) if relevant(e)]
+        self.body_schema(operation_id)  # a KeyError naming the operation when the document lacks it
+        errors = [e for e in self._body_validators[operation_id].iter_errors(body) if relevant(e)]
         if errors:
             raise _refusal(best_match(errors))
 
     def check_path(self, operation_id: str, values: Mapping[str, str]) -> None:
+        validators = self._param_validators.get(operation_id, {})
         for name, schema in self._params.get(operation_id, {}).items():
             value = values.get(name, "")
             if schema.get("format") == "uuid" and not _UUID.fullmatch(value):
                 raise invalid(name, f"{value!r} is not a UUID")
-            error = best_match(_validator(schema).iter_errors(value))
+            error = best_match(validators[name].iter_errors(value))
             if error is not None:
                 raise invalid(name, error.message)
 

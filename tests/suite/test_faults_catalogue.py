@@ -8,7 +8,6 @@ seconds; the rule's checks are what decides); variants and the clean target run 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +27,8 @@ def test_fault_is_reported_on_its_rule(run_with: Callable[..., dict[str, Any]],
     rule_id = FAULTS[fault].rule
     verdict = run_with(fault, rules=[rule_id])["rules"][rule_id]
     assert verdict["outcome"] == expected_outcome(fault), verdict["details"]
+    assert verdict["findings"] and all(f["reproduction"] for f in verdict["findings"]), \
+        "every finding carries a reproduction"
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
@@ -40,12 +41,9 @@ def test_variant_is_conformant(run_with: Callable[..., dict[str, Any]], variant:
 
 def test_clean_simulator_passes_and_exercises_every_rule() -> None:
     with start(profile=Profile()) as sim:
-        began = time.monotonic()
         report = run_suite(sim.base_url)
-        elapsed = time.monotonic() - began
     outcomes = {r: v["outcome"] for r, v in report["rules"].items()}
     assert set(outcomes) == set(RULES)
     assert {r: o for r, o in outcomes.items() if o != "passed"} == {}, \
         {r: report["rules"][r]["details"] for r, o in outcomes.items() if o != "passed"}
     assert report["conformant"] and report["control_plane"]
-    assert elapsed < 30, f"the default run took {elapsed:.1f} s"

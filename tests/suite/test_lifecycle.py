@@ -1,18 +1,17 @@
 """The lifecycle checks (LIFE, SIM, PUT-04, PUT-01 concurrency) against the real reference simulator.
 
 No mocks: every test starts the simulator on a loopback port and runs the suite over HTTP. The clean
-simulator and every valid variant must pass; every planted LIFE/SIM/PUT-04 fault must be caught by
-the rule it names; a target without the control plane gets skips with reasons, not failures.
+simulator must pass, observing every reachable edge; a target without the control plane gets skips
+with reasons, not failures. (Each planted fault and valid variant: tests/suite/test_faults_catalogue.py.)
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 
-from conformance.simulator.profile import FAULTS, VARIANTS, Profile
+from conformance.simulator.profile import FAULTS, Profile
 from conformance.simulator.server import start
 from conformance.suite.runner import run_suite
 
@@ -34,32 +33,12 @@ def _outcomes(report: dict[str, Any], rules: tuple[str, ...] = MINE) -> dict[str
 
 
 def test_clean_simulator_passes_every_lifecycle_rule() -> None:
-    began = time.monotonic()
     report = _run(Profile())
-    elapsed = time.monotonic() - began
     bad = {r: report["rules"][r]["details"] for r, o in _outcomes(report).items() if o != "passed"}
     assert not bad
     edges = {(e["from"], e["to"]) for e in report["lifecycle"]["observed_edges"]}
     assert {("RequestPending", "Queued"), ("Queued", "InProgress"), ("Queued", "UpgradeFailed"),
             ("InProgress", "Finished"), ("RequestPending", "RequestFailed")} <= edges
-    assert elapsed < 120, f"lifecycle rules took {elapsed:.1f} s"
-
-
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_valid_variant_passes(variant: str) -> None:
-    report = _run(Profile.of(variant))
-    bad = {r: report["rules"][r]["details"] for r, o in _outcomes(report).items() if o in ("failed", "warned")}
-    assert not bad
-
-
-@pytest.mark.parametrize("fault", MY_FAULTS)
-def test_planted_fault_is_caught_by_its_rule(fault: str) -> None:
-    rule_id = FAULTS[fault].rule
-    report = _run(Profile.of(fault), rules=[rule_id])
-    want = "warned" if rule_id == "LIFE-05" else "failed"
-    entry = report["rules"][rule_id]
-    assert entry["outcome"] == want, entry["details"]
-    assert all(f["reproduction"] for f in entry["findings"])
 
 
 def test_concurrent_appends_pass_on_the_clean_simulator() -> None:
