@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, assume, settings
+from hypothesis import HealthCheck, Phase, Verbosity, assume, settings
 from hypothesis import strategies as st
 from hypothesis.internal.conjecture import engine
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
@@ -298,7 +298,10 @@ def explore(ctx: Ctx, *, max_examples: int = MAX_EXAMPLES) -> tuple[Violation, l
     factory._hypothesis_internal_use_seed = ctx.settings.seed  # type: ignore[attr-defined]
     config = settings(max_examples=max_examples, stateful_step_count=ctx.settings.stateful_steps, deadline=None,
                       database=None, report_multiple_bugs=False, suppress_health_check=list(HealthCheck),
-                      phases=(Phase.generate, Phase.shrink), print_blob=False)
+                      phases=(Phase.generate, Phase.shrink), print_blob=False,
+                      # Quiet: the finding carries the minimal sequence; Hypothesis' own prints
+                      # (incl. its "five minutes" warning, wrong under our shrink cap) are noise.
+                      verbosity=Verbosity.quiet)
     global _explorations
     with _shrink_lock:  # several runs may explore at once (mutation_score --jobs): patch once
         if _explorations == 0:
