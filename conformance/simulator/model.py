@@ -435,7 +435,8 @@ class Simulator:
             self._tick()
             self._authorize(cred, account)
             c = self._find(account, upgrade_id)
-            if c.cancelled and not self._profile.variant("cancel-as-failed"):
+            readable = self._profile.variant("cancel-as-failed") or self._profile.variant("cancel-as-request-failed")
+            if c.cancelled and not readable:
                 raise bad_request("FotaService.REQUEST_FAILED.UpgradeCancelled",
                                   "upgradeId: the upgrade was cancelled")
             return campaign_json(c, self._profile, stale_devices=True)
@@ -461,7 +462,12 @@ class Simulator:
                 # FAULT life06-cancel-ignored: success is answered, nothing is cancelled (LIFE-06).
                 return {"success": True}
             c.cancelled = True
-            if self._profile.variant("cancel-as-failed"):
+            if self._profile.variant("cancel-as-request-failed"):
+                # Readable afterwards as RequestFailed whatever it was: a terminal status that is
+                # not reached along an edge from Queued, which LIFE-06 allows for a cancellation.
+                c.status = Status.REQUEST_FAILED
+                c.set_all(DEVICE_REJECTED, "Upgrade cancelled.")
+            elif self._profile.variant("cancel-as-failed"):
                 # Readable afterwards with a terminal status reached along a LIFE-02 edge.
                 if c.status is Status.REQUEST_PENDING:
                     c.status = Status.REQUEST_FAILED

@@ -100,6 +100,9 @@ VARIANTS: dict[str, Variant] = {
         Variant("devicelist-alias", ("POST-05",), "the spelling devicelist is accepted as deviceList"),
         Variant("past-start-refused", ("POST-03",), "a startDate before today is refused with 400"),
         Variant("firmware-updates", ("SIM-04",), "upgraded devices move to the firmware's toVersion"),
+        Variant("cancel-as-request-failed", ("LIFE-06", "LIFE-02"),
+                "a cancelled campaign shows RequestFailed, even when it was Queued (cancelling is no "
+                "LIFE-02 edge: LIFE-06 allows any terminal status)"),
         Variant("cancel-as-failed", ("LIFE-06",),
                 "a cancelled campaign stays readable with a terminal failed status instead of a 4xx"),
         Variant("extra-fields", ("WIRE-01", "LIFE-04"), "responses carry extra fields (endDate, campaign notes)"),

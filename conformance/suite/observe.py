@@ -117,9 +117,16 @@ class Tracker:
         self.last: dict[str, str] = {}
         #: Every exchange so far, in order: a failing check quotes them as its reproduction.
         self.log: list[Exchange] = []
+        #: Campaigns the target confirmed cancelled (DELETE 200). Cancelling is no lifecycle edge:
+        #: the status a cancelled campaign shows next is LIFE-06's business ("a 4xx, or a
+        #: terminal status"), so e.g. Queued → RequestFailed after a DELETE is not a LIFE-02 breach.
+        self.cancelled: set[str] = set()
 
     def note(self, *exchanges: Exchange) -> None:
         self.log.extend(exchanges)
+        for ex in exchanges:
+            if ex.method == "DELETE" and ex.status == 200:
+                self.cancelled.add(ex.url.rstrip("/").rsplit("/", 1)[-1])
 
     def get(self, c: Campaign) -> tuple[Exchange, str | None]:
         """GET the campaign; returns the exchange and its status (None when there is none)."""
@@ -145,6 +152,8 @@ class Tracker:
         self.last[uid] = status
         if before is None or before == status:
             return
+        if uid in self.cancelled and before not in TERMINAL:
+            return  # the change a cancellation makes (LIFE-06); terminal ones still never change
         ctx.observe_edge(before, status)
         if before not in STATUSES or status not in STATUSES:
             return  # LIFE-01 already said what is wrong; no edge judgement on unknown names

@@ -109,6 +109,13 @@ def _firmware_updates(api: Api) -> str:
     return _lifecycle(api, FIT[:1], [0], start=5)[-1]
 
 
+def _cancel_queued(api: Api) -> str:
+    uid = api.create(FIT[:1], start=5)
+    api.advance()  # decided: Queued
+    api.cancel(uid)
+    return api.status(uid)
+
+
 def _unknown_field(api: Api) -> int:
     return api.schedule(body(FIT[:1], note="x")).status_code
 
@@ -197,6 +204,7 @@ VARIANT_PROBES: dict[str, Probe] = {
     "firmware-updates": Probe(_firmware_updates, "Queued", "RequestFailed"),
     "cancel-as-failed": Probe(lambda api: (lambda uid: (api.cancel(uid), api.status(uid))[1])(api.create()),
                               "<400>", "RequestFailed"),
+    "cancel-as-request-failed": Probe(_cancel_queued, "<400>", "RequestFailed"),
     "extra-fields": Probe(lambda api: {"endDate", "notes"} <= set(api.schedule(body(endDate=day(9))).json()),
                           False, True),
 }
