@@ -131,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--variant", action="append", default=[], metavar="NAME",
                      help="switch on an allowed variant; repeatable")
     sim.add_argument("--realtime", action="store_true", help="let the clock follow wall time")
+    sim.add_argument("--no-control-plane", action="store_true",
+                     help="serve no /__control/* (stand in for a black-box target such as the vendor's API)")
 
     cassette = sub.add_parser("check-cassette", help="judge a recorded vcrpy cassette offline, rule by rule",
                               description="Judge a recorded conversation (a vcrpy cassette) with no network: "
@@ -324,7 +326,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from conformance.simulator.server import SimulatorStartError, serve_forever
 
     try:
-        return serve_forever(host=args.host, port=args.port, world=world, profile=profile, realtime=args.realtime)
+        return serve_forever(host=args.host, port=args.port, world=world, profile=profile, realtime=args.realtime,
+                             control_plane=not args.no_control_plane)
     except SimulatorStartError as exc:
         raise _UsageError(str(exc)) from None
     except KeyboardInterrupt:

@@ -274,8 +274,12 @@ def _closing(response: Response, close: bool) -> Response:
 
 
 def create_app(*, simulator: Simulator | None = None, world: World | None = None, profile: Profile | None = None,
-               realtime: bool = False, access_log: Callable[[str], None] | None = None) -> ASGIApp:
+               realtime: bool = False, access_log: Callable[[str], None] | None = None,
+               control_plane: bool = True) -> ASGIApp:
     """The ASGI app of the simulator (a new ``Simulator`` unless one is given).
+
+    ``control_plane=False`` leaves out ``/__control/*`` (a JSON 404 there), so that the simulator
+    stands in for a target like the vendor's own API, which only a black-box run can test.
 
     ``access_log`` receives one line per request (method, path, status, milliseconds; never tokens).
     """
@@ -327,11 +331,12 @@ def create_app(*, simulator: Simulator | None = None, world: World | None = None
         Route(f"{p}/upgrades/{{accountName}}/upgrade/{{upgradeId}}", operation(CHANGE), methods=["PUT"]),
         Route(f"{p}/upgrades/{{accountName}}/upgrade/{{upgradeId}}", operation(DETAILS), methods=["GET"]),
         Route(f"{p}/upgrades/{{accountName}}/upgrade/{{upgradeId}}", operation(CANCEL), methods=["DELETE"]),
-        Route(f"{p}/__control/clock", clock, methods=["GET", "PUT"]),
-        Route(f"{p}/__control/world", load_world, methods=["PUT"]),
         Route(f"{p}/openapi.yaml", document("yaml"), methods=["GET"]),
         Route(f"{p}/openapi.json", document("json"), methods=["GET"]),
     ]
+    if control_plane:
+        routes += [Route(f"{p}/__control/clock", clock, methods=["GET", "PUT"]),
+                   Route(f"{p}/__control/world", load_world, methods=["PUT"])]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: unexpected})
     app.router.redirect_slashes = False  # /upgrades/ is no operation: a JSON 404, not a redirect
     app.state.simulator = sim

@@ -59,10 +59,10 @@ def _base_url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}{API_PREFIX}"
 
 
-def _server(simulator: Simulator, *, log: bool, err: TextIO) -> uvicorn.Server:
+def _server(simulator: Simulator, *, log: bool, err: TextIO, control_plane: bool = True) -> uvicorn.Server:
     sink = (lambda line: print(line, file=err, flush=True)) if log else None
     try:
-        app = create_app(simulator=simulator, access_log=sink)
+        app = create_app(simulator=simulator, access_log=sink, control_plane=control_plane)
     except (OSError, ValueError, KeyError) as exc:  # openapi.yaml missing or not the expected document
         raise SimulatorStartError(f"cannot load openapi.yaml: {exc}") from None
     # h11, not httptools, on purpose: httptools is ~40 % faster on loopback, but it refuses some
@@ -103,10 +103,11 @@ class RunningSimulator:
 
 
 def start(*, world: World | None = None, profile: Profile | None = None, host: str = "127.0.0.1", port: int = 0,
-          realtime: bool = False) -> RunningSimulator:
-    """Serve a new simulator on ``host:port`` (0: a free port); returns once it accepts connections."""
+          realtime: bool = False, control_plane: bool = True) -> RunningSimulator:
+    """Serve a new simulator on ``host:port`` (0: a free port); returns once it accepts connections.
+    ``control_plane=False``: no ``/__control/*`` (a stand-in for a black-box target)."""
     simulator = Simulator(world, profile=profile, realtime=realtime)
-    server = _server(simulator, log=False, err=sys.stderr)
+    server = _server(simulator, log=False, err=sys.stderr, control_plane=control_plane)
     sock = _bind(host, port)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name=f"fota-simulator:{sock.getsockname()[1]}")
@@ -123,7 +124,7 @@ def start(*, world: World | None = None, profile: Profile | None = None, host: s
 
 def serve_forever(*, host: str = "127.0.0.1", port: int = 8080, world: World | None = None,
                   profile: Profile | None = None, log: bool = True, realtime: bool = False,
-                  out: TextIO | None = None, err: TextIO | None = None) -> int:
+                  out: TextIO | None = None, err: TextIO | None = None, control_plane: bool = True) -> int:
     """Serve in the foreground until Ctrl-C (or SIGTERM); returns the exit code 0.
 
     Prints the base URL alone on the first line of ``out`` (scripts can read it), then a line per
@@ -132,11 +133,12 @@ def serve_forever(*, host: str = "127.0.0.1", port: int = 8080, world: World | N
     out = out or sys.stdout
     err = err or sys.stderr
     simulator = Simulator(world, profile=profile, realtime=realtime)
-    server = _server(simulator, log=log, err=err)
+    server = _server(simulator, log=log, err=err, control_plane=control_plane)
     sock = _bind(host, port)
     base_url = _base_url(sock)
     print(base_url, file=out, flush=True)
-    clock = "following wall time" if realtime else "frozen; move it with PUT /__control/clock"
+    clock = ("following wall time" if realtime else "frozen; move it with PUT /__control/clock" if control_plane
+             else "frozen (no control plane: add --realtime to let campaigns progress)")
     print(f"FOTA v1 reference simulator: clock {clock}; world with {len(simulator.world.accounts)} "
           f"account(s). Ctrl-C stops.", file=err, flush=True)
     try:

@@ -57,7 +57,7 @@ class Settings:
     timeout: float = 10.0
     seed: int = 0
     #: Black-box safety (CONTRACT §3): at most this many campaigns created per run …
-    max_campaigns: int = 10
+    max_campaigns: int = 20
     #: … each with a startDate at least this many days ahead of the target's today.
     min_lead_days: int = 30
     #: Lifecycle observation without a control plane: poll GET this often, for at most this long.
@@ -121,9 +121,13 @@ class Ledger:
 class Api:
     """The four operations of openapi.yaml, each returning the Exchange."""
 
-    def __init__(self, client: Client, ledger: Ledger) -> None:
+    def __init__(self, client: Client, ledger: Ledger, *, pool: set[str] | None = None) -> None:
         self.client = client
         self.ledger = ledger
+        #: Black-box runs only: the run's set of used devices. A device named in a schedule request
+        #: or an append that the target refused (4xx: no effect) goes back to the pool — a real
+        #: target's world has few test devices, and negative checks would otherwise use them up.
+        self.pool = pool
 
     def schedule(self, body: Any = None, *, creds: Credential | None, raw: bytes | None = None,
                  content_type: str | None = "application/json",
@@ -142,6 +146,8 @@ class Api:
             if account is None and isinstance(body, dict):
                 account = str(body.get("accountName"))
             self.ledger.record(account or "", data["id"], creds)
+        elif isinstance(body, dict):
+            self._release(ex, body)
         return ex
 
     def change(self, account: str, upgrade_id: str, body: Any = None, *, creds: Credential | None,
@@ -152,7 +158,18 @@ class Api:
         if raw is not None:
             return self.client.send("PUT", path, content=raw, creds=creds, content_type=content_type,
                                     headers=headers)
-        return self.client.send("PUT", path, json=body, creds=creds, content_type=content_type, headers=headers)
+        ex = self.client.send("PUT", path, json=body, creds=creds, content_type=content_type, headers=headers)
+        if isinstance(body, dict) and body.get("type") == "append":
+            self._release(ex, body)  # only appends: the devices of a refused remove stay where they are
+        return ex
+
+    def _release(self, ex: Exchange, body: dict[str, Any]) -> None:
+        """Black-box: the devices of a refused (4xx, so no effect) request go back to the pool."""
+        if self.pool is None or ex.status is None or not 400 <= ex.status < 500:
+            return
+        devices = body.get("deviceList")
+        if isinstance(devices, list):
+            self.pool.difference_update(d for d in devices if isinstance(d, str))
 
     def details(self, account: str, upgrade_id: str, *, creds: Credential | None) -> Exchange:
         return self.client.send("GET", f"/upgrades/{account}/upgrade/{upgrade_id}", creds=creds,

@@ -152,7 +152,15 @@ class Client:
             self.count += 1
         started = time.monotonic()
         try:
-            exchange = self._exchange(method, url, hdrs, body, started)
+            try:
+                exchange = self._exchange(method, url, hdrs, body, started)
+            except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError):
+                # A reset keep-alive connection is the network's hiccup, not the target's verdict:
+                # retry once where repeating cannot create anything (reads, cancels, the control
+                # plane). A POST or PUT is never repeated: it could act twice.
+                if method not in ("GET", "DELETE") and "/__control/" not in url:
+                    raise
+                exchange = self._exchange(method, url, hdrs, body, time.monotonic())
         except httpx.TimeoutException:
             exchange = Exchange(method, url, hdrs, body, None, error=f"no answer within {self.timeout:g} s")
         except httpx.HTTPError as exc:

@@ -154,6 +154,10 @@ class Results:
                 details = [f.detail() for f in findings]
                 if outcome is Outcome.SKIPPED:
                     details += self._skips.get(rule_id) or ["no check exercised this rule in this run"]
+                else:
+                    # A rule exercised by one check while another could not run is not fully
+                    # tested: say so, so that "passed" never hides a skipped check.
+                    details += [f"partly untested: {r}" for r in self._skips.get(rule_id, [])]
                 details += self._notes.get(rule_id, [])
                 out[rule_id] = RuleVerdict(rule=rule_id, outcome=outcome, details=details,
                                            branch=" + ".join(branches) if branches else None,
