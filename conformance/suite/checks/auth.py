@@ -34,6 +34,16 @@ def _try_everywhere(ctx: Ctx, calls: Calls, rule_id: str, probes: list[_Probe], 
     before, _ = calls.device_ids(c)
     fresh = ctx.devices(1)
     post_body = ctx.schedule_body(1)
+
+    def refused(op: str, what: str, ex: Exchange) -> bool:
+        problem = error_problem(ex, statuses)
+        ctx.expect(rule_id, problem is None, f"{op} with {what} was not refused",
+                   expected=f"a {' or '.join(map(str, sorted(statuses)))} error response", actual=problem,
+                   exchanges=[ex])
+        if problem is None and on_status:
+            on_status(ex)
+        return problem is None
+
     for probe in probes:
         sent = [
             ("GET", calls.judge(ctx.api.client.send("GET", f"/upgrades/{c.account}/upgrade/{c.id}",
@@ -43,22 +53,11 @@ def _try_everywhere(ctx: Ctx, calls: Calls, rule_id: str, probes: list[_Probe], 
             ("POST", calls.schedule(post_body, creds=None, headers=probe.headers)),
         ]
         for op, ex in sent:
-            problem = error_problem(ex, statuses)
-            ctx.expect(rule_id, problem is None, f"{op} with {probe.what} was not refused",
-                       expected=f"a {' or '.join(map(str, sorted(statuses)))} error response", actual=problem,
-                       exchanges=[ex])
-            if problem is None and on_status:
-                on_status(ex)
+            refused(op, probe.what, ex)
             _no_campaign_data(ctx, rule_id, op, probe.what, ex, c, before)
     for probe in probes:
-        ex = calls.judge(ctx.api.client.send("DELETE", f"/upgrades/{c.account}/upgrade/{c.id}",
-                                             content_type=None, headers=probe.headers))
-        problem = error_problem(ex, statuses)
-        ctx.expect(rule_id, problem is None, f"DELETE with {probe.what} was not refused",
-                   expected=f"a {' or '.join(map(str, sorted(statuses)))} error response", actual=problem,
-                   exchanges=[ex])
-        if problem is None and on_status:
-            on_status(ex)
+        refused("DELETE", probe.what, calls.judge(ctx.api.client.send(
+            "DELETE", f"/upgrades/{c.account}/upgrade/{c.id}", content_type=None, headers=probe.headers)))
     ids, status, get = calls.look(c)
     ctx.expect(rule_id, ids is not None and sorted(ids) == sorted(before) and status in ("RequestPending", "Queued"),
                "a refused request changed the campaign",
