@@ -1,0 +1,31 @@
+"""``fota-conformance check-cassette``: judge a recorded conversation offline."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from conformance.cli._common import UsageError, add_report_flags, check_outputs, write_reports
+
+__all__ = ["register"]
+
+
+def register(sub: Any) -> None:
+    cassette = sub.add_parser("check-cassette", help="judge a recorded vcrpy cassette offline, rule by rule",
+                              description="Judge a recorded conversation (a vcrpy cassette) with no network: "
+                                          "the rules observable from a recording pass or fail, the rest are "
+                                          "skipped. Exit codes as for run.")
+    cassette.add_argument("cassette", metavar="CASSETTE", help="the vcrpy YAML cassette")
+    add_report_flags(cassette)
+    cassette.set_defaults(handler=_cmd_check_cassette)
+
+
+def _cmd_check_cassette(args: argparse.Namespace) -> int:
+    from conformance.cassettes import CassetteError, check_cassette
+
+    check_outputs(args.report_json, args.junit_xml, args.markdown)
+    try:
+        report = check_cassette(args.cassette)
+    except CassetteError as exc:
+        raise UsageError(str(exc)) from None
+    return write_reports(args, report)

@@ -1,0 +1,128 @@
+"""``fota-conformance run``: test a target rule by rule."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from conformance.cli._common import (
+    EXIT_INTERRUPTED,
+    EXIT_UNTESTABLE,
+    Progress,
+    UsageError,
+    add_report_flags,
+    check_outputs,
+    die,
+    load_world,
+    number,
+    profile,
+    write_reports,
+)
+
+__all__ = ["register"]
+
+_seconds = number(float, minimum=0, exclusive=True, what="a number of seconds")
+_seconds_or_zero = number(float, minimum=0, what="a number of seconds")
+_count = number(int, minimum=1, what="a whole number")
+_seed = number(int, minimum=0, what="a non-negative whole number (seed)")
+
+
+def register(sub: Any) -> None:
+    from conformance.suite.context import Settings
+
+    d = Settings()
+    run = sub.add_parser("run", help="test a target (default: the built-in simulator) rule by rule",
+                         description="Test a FOTA v1 implementation against the behaviour rules. Without "
+                         "--base-url, starts the reference simulator on a free loopback port and tests it.")
+    run.add_argument("--base-url", metavar="URL", help="the API base URL that /upgrades hangs off")
+    run.add_argument("--world", metavar="FILE",
+                     help="world JSON (docs/simulator-contract.md); required without a control plane")
+    add_report_flags(run)
+    run.add_argument("--seed", type=_seed, default=d.seed, metavar="N",
+                     help=f"seed of the generated requests (default {d.seed})")
+    run.add_argument("--rules", metavar="ID[,ID…]", action="append",
+                     help="only these rules or families (POST-01,AUTH or LIFE); repeatable")
+    run.add_argument("--max-campaigns", type=_count, default=d.max_campaigns, metavar="N",
+                     help=f"black-box safety: create at most N campaigns (default {d.max_campaigns})")
+    run.add_argument("--timeout", type=_seconds, default=d.timeout, metavar="S",
+                     help=f"per-request timeout in seconds (default {d.timeout:g})")
+    run.add_argument("--poll-interval", type=_seconds, default=d.poll_interval, metavar="S",
+                     help="without a control plane: poll campaign status this often")
+    run.add_argument("--poll-total", type=_seconds_or_zero, default=d.poll_total, metavar="S",
+                     help="without a control plane: poll for at most this long")
+    run.add_argument("--examples", type=_count, default=d.examples, metavar="N",
+                     help=f"Hypothesis examples per operation (default {d.examples})")
+    run.add_argument("--record-cassette", metavar="FILE",
+                     help="record every request of the run as a vcrpy cassette (tokens filtered)")
+    # Development flags, for the project's fault tests: test a simulator with bugs planted on purpose.
+    run.add_argument("--simulator-fault", action="append", default=[], metavar="NAME",
+                     help="(development) plant this fault in the built-in simulator; see `faults`")
+    run.add_argument("--simulator-variant", action="append", default=[], metavar="NAME",
+                     help="(development) switch on this allowed variant in the built-in simulator")
+    run.set_defaults(handler=_cmd_run)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from conformance.suite.context import Settings
+    from conformance.suite.runner import ConfigError, RunAborted, expand_rules, validate_base_url
+
+    if args.base_url is not None and (args.simulator_fault or args.simulator_variant):
+        raise UsageError("--simulator-fault/--simulator-variant only apply to the built-in simulator "
+                         "(run without --base-url)")
+    try:
+        base_url = validate_base_url(args.base_url) if args.base_url is not None else None
+        rules = expand_rules(r for item in args.rules for r in item.split(",")) if args.rules else None
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    world = load_world(args.world)
+    check_outputs(args.report_json, args.junit_xml, args.markdown, args.record_cassette)
+    settings = Settings(timeout=args.timeout, seed=args.seed, max_campaigns=args.max_campaigns,
+                        poll_interval=args.poll_interval, poll_total=args.poll_total, examples=args.examples)
+    progress = None if args.quiet else Progress(sys.stderr)
+    try:
+        with _recording(args.record_cassette, world):
+            if base_url is None:
+                report = _run_on_simulator(args, world, settings, rules, progress)
+            else:
+                from conformance.suite.runner import run_suite
+
+                report = run_suite(base_url, world=world, settings=settings, rules=rules, progress=progress)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    except RunAborted as exc:
+        return die(f"target could not be tested: {exc}", EXIT_UNTESTABLE)
+    except KeyboardInterrupt:
+        return die("interrupted; campaigns created on a black-box target were cancelled", EXIT_INTERRUPTED)
+    finally:
+        if progress is not None:
+            progress.close()
+    return write_reports(args, report)
+
+
+def _recording(path: str | None, world: Any) -> AbstractContextManager[Any]:
+    if path is None:
+        return nullcontext()
+    from conformance.cassettes import record
+    from conformance.suite.context import suite_world
+
+    tokens = [t for c in (world or suite_world()).credentials for t in (c.bearer, c.m2m)]
+    return record(path, secrets=tokens, drop_response_headers=("date", "server"))
+
+
+def _run_on_simulator(args: argparse.Namespace, world: Any, settings: Any, rules: list[str] | None,
+                      progress: Any) -> dict[str, Any]:
+    """The zero-setup demonstration: the reference simulator on a free loopback port."""
+    prof = profile(args.simulator_fault, args.simulator_variant)
+    from conformance.simulator.server import SimulatorStartError, start
+    from conformance.suite.runner import RunAborted, run_suite
+
+    try:
+        simulator = start(world=world, profile=prof, host="127.0.0.1", port=0)
+    except SimulatorStartError as exc:
+        raise RunAborted(f"the built-in simulator did not start: {exc}") from None
+    with simulator:
+        report: dict[str, Any] = run_suite(simulator.base_url, world=world, settings=settings, rules=rules,
+                                           progress=progress)
+    return report
