@@ -277,8 +277,11 @@ def open_campaign(calls: Calls, *, n: int = 2, cred: Credential | None = None) -
         _, status, _ = calls.look(shared[account])
         if status in ("RequestPending", "Queued"):
             return shared[account]
-    campaign = calls.create(n=n, cred=cred, account_name=account)
+    # One device is enough to keep it open; checks append what they need (the pool is small).
+    campaign = calls.create(n=1, cred=cred, account_name=account)
     shared[account] = campaign
+    if ctx.api.pool is not None:
+        ctx.api.pool.keep(campaign.account, campaign.id)  # trimmed between checks, not cancelled
     return campaign
 
 

@@ -172,7 +172,8 @@ def per_device_problems_fail_honestly(ctx: Ctx) -> None:
             continue
         ctx.used.add(device)
         cases.append((what, {"type": "append", "deviceList": [device]}, device))
-    if ctx.control is not None:
+    if ctx.control is not None or ctx.api.pool is None or any(ctx.api.pool.is_free(d.imei) for d in ctx.account.devices
+                                                              if d.fits(fw) and d.imei not in ctx.used):
         # Mixed: one good device with a bad one; success for the good one must be real.
         good = ctx.devices(1)
         cases.append(("append of a good device with an unknown one",
