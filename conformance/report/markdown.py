@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from conformance.report.common import FAMILY_NAMES, by_family, level, reason, title, verdict_line
+from conformance.report.common import FAMILY_NAMES, by_family, level, notices, partly, reason, title, verdict_line
 from conformance.spec.lifecycle import EDGES, TERMINAL, Status, is_allowed_change
 
 __all__ = ["mermaid_lifecycle", "render_markdown"]
@@ -38,6 +38,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     out.append("")
     out.append(f"**{verdict_line(report)}**")
     out.append("")
+    for notice in notices(report):
+        out += [f"> **{_cell(notice)}**", ""]
     meta = [("target", f"`{report.get('target', '?')}`"),
             ("control plane", "yes" if report.get("control_plane") else "no (black-box)"),
             ("seed", f"`{report.get('seed')}`"),
@@ -53,7 +55,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     for _family, entries in by_family(report):
         for rule_id, entry in entries:
             outcome = str(entry.get("outcome"))
-            out.append(f"| {rule_id} | {level(rule_id, entry)} | {_ICON.get(outcome, outcome)} | "
+            shown = _ICON.get(outcome, outcome) + (" (in part)" if outcome != "skipped" and partly(entry) else "")
+            out.append(f"| {rule_id} | {level(rule_id, entry)} | {shown} | "
                        f"{_cell(entry.get('branch') or '')} | {_cell(title(rule_id, entry))} |")
     out.append("")
     problems = [(rid, e) for _f, entries in by_family(report) for rid, e in entries
@@ -63,6 +66,15 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         out.append("")
         for rule_id, entry in problems:
             out += _problem(rule_id, entry, report.get("seed"))
+    gaps = [(rid, partly(e)) for _f, entries in by_family(report) for rid, e in entries
+            if e.get("outcome") != "skipped" and partly(e)]
+    if gaps:
+        out.append("<details><summary>Rules tested in part, and what was not tested</summary>")
+        out.append("")
+        out += [f"- **{rid}**: {_cell('; '.join(g))}" for rid, g in gaps]
+        out.append("")
+        out.append("</details>")
+        out.append("")
     skipped = [(rid, e) for _f, entries in by_family(report) for rid, e in entries if e.get("outcome") == "skipped"]
     if skipped:
         out.append("<details><summary>Skipped rules and why</summary>")

@@ -50,12 +50,12 @@ def coverage(rules: Mapping[str, Mapping[str, Any]], *, control_plane: bool, con
         counts[why] = counts.get(why, 0) + 1
     total = len(rules)
     tested = total - len(untested)
-    verdict = "INCOMPLETE" if aborted else "CONFORMANT" if conformant else "NOT CONFORMANT"
+    headline = "INCOMPLETE" if aborted else "CONFORMANT" if conformant else "NOT CONFORMANT"
     labels = {"needs the clock": "need the clock", "not selected": "not selected", "run stopped": "not reached",
               "could not be tested": "untested"}
     reasons = ", ".join(f"{n} {labels[why] if n > 1 or why != 'needs the clock' else why}"
                         for why, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-    line = f"{verdict} on {tested} of {total} rules" + (f" ({reasons})" if reasons else "")
+    line = f"{headline} on {tested} of {total} rules" + (f" ({reasons})" if reasons else "")
     if partly:
         line += f"; {len(partly)} tested in part"
     return {

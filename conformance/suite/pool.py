@@ -44,7 +44,8 @@ _FAILED_ITEM = ("fail", "reject", "invalid", "error")
 
 
 class _Exchange(Protocol):  # the part of http.Exchange the pool reads
-    status: int | None
+    @property
+    def status(self) -> int | None: ...
 
     @property
     def data(self) -> Any: ...

@@ -357,12 +357,15 @@ def _sigint_deferred() -> Iterator[list[int]]:
     if threading.current_thread() is not threading.main_thread():
         yield pending
         return
-    previous = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    # SIGTERM too: the CLI turns it into an interrupt, which must not cut the cleanup short either.
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda signum, frame: pending.append(signum))
     try:
         yield pending
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if pending:
         raise KeyboardInterrupt
 
