@@ -279,6 +279,12 @@ class Ctx:
         if self.control is None and pool is not None:
             self.used -= pool.give_back(self.check) | pool.recycle(self.api)
 
+    def unheld(self, devices: Iterable[str]) -> bool:
+        """Black-box: no campaign of this run holds any of ``devices`` (always True with a control
+        plane, whose world is the check's alone)."""
+        pool = self.api.pool
+        return self.control is not None or pool is None or not any(pool.held(d) for d in devices)
+
     def devices_up_to(self, n: int, **kwargs: Any) -> list[str]:
         """Like ``devices`` but content with fewer (at least one) when the pool is short."""
         for k in range(n, 1, -1):

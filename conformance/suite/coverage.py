@@ -23,10 +23,10 @@ def _why_untested(rule_id: str, details: list[str], control_plane: bool, aborted
     text = " ".join(details)
     if "not selected in this run" in text:
         return "not selected"
-    if text.startswith("not tested: ") or (aborted and "not tested:" in text):
-        return "run stopped"
     if RULES[rule_id].needs_clock and not control_plane:
         return "needs the clock"
+    if text.startswith("not tested: ") or (aborted and "not tested:" in text):
+        return "run stopped"
     return "could not be tested"
 
 

@@ -7,8 +7,9 @@ a time and comes back as soon as the suite *knows* it is free:
 - the request that named it was refused (a 4xx whole-request refusal, or a failed per-device item):
   the device is still the check's, and goes back to the pool when the check ends;
 - the campaign holding it was cancelled: DELETE answered success and a later read (with the owner's
-  credentials) shows it gone (a 4xx) or terminal; a campaign the target ended by itself (terminal,
-  e.g. a semantically invalid request decided ``RequestFailed``) gives its devices back the same way;
+  credentials) shows it gone (a 4xx), terminal, or no longer listing the device; a campaign the
+  target ended by itself (terminal, e.g. a semantically invalid request decided ``RequestFailed``)
+  gives its devices back the same way;
 - it was removed from its campaign: ``remove`` answered success and a later read no longer lists it.
 
 Anything the suite cannot be sure of keeps the device out of the pool for the rest of the run: an
@@ -117,6 +118,11 @@ class Pool:
         with self._lock:
             return imei not in self._lent and imei not in self._lost and not self._holders(imei)
 
+    def held(self, imei: str) -> bool:
+        """Some open campaign of this run may hold the device."""
+        with self._lock:
+            return bool(self._holders(imei)) or imei in self._lost
+
     def busy(self) -> set[str]:
         """Every world device that is not free now."""
         with self._lock:
@@ -216,6 +222,12 @@ class Pool:
                 c.closed = True
                 return
             listed = _items(data) if ex.status == 200 else None
+            if listed is not None and c.cancel_claimed:
+                # Cancelled, and the target's own list of the campaign's devices lacks these: it
+                # says it does not hold them (a stateless mock answers with devices of its own).
+                gone = c.devices - set(listed)
+                c.devices -= gone
+                self.returns += len(gone)
             if listed is not None and c.removing:
                 gone = {d for d in c.removing if d not in listed}
                 c.devices -= gone

@@ -167,10 +167,13 @@ def _select(checks: dict[str, CheckSpec], rules: list[str] | None) -> list[Check
     return [c for c in checks.values() if wanted & set(c.rules)]
 
 
-#: Without a control plane, campaigns (capped) and devices (few, never reset) are scarce: the
-#: checks of the operations' own rules get them first; auth and wire checks, which mostly send
-#: requests that must be refused, next; lifecycle and the schema sweep take what is left.
-_BLACK_BOX_PRIORITY = ("post", "put", "auth", "wire", "lifecycle", "schema")
+#: Without a control plane, campaigns (capped) and devices (few, never reset) are scarce. The pool
+#: takes devices back between checks, but a target that never lets go of them (a stateless mock
+#: whose DELETE changes nothing) would starve the later checks: auth checks go first, because
+#: on a correct target they cost one shared campaign and every device comes back (their requests
+#: must be refused), and a lenient target is best convicted there; then the operations' own rules;
+#: wire; lifecycle and the schema sweep take what is left.
+_BLACK_BOX_PRIORITY = ("auth", "post", "put", "wire", "lifecycle", "schema")
 
 
 def _black_box_order(selected: list[CheckSpec]) -> list[CheckSpec]:

@@ -33,7 +33,6 @@ def _try_everywhere(ctx: Ctx, calls: Calls, rule_id: str, probes: list[_Probe], 
     c = open_campaign(calls)
     before, _ = calls.device_ids(c)
     fresh = ctx.devices(1)
-    post_body = ctx.schedule_body(1)
 
     def refused(op: str, what: str, ex: Exchange) -> bool:
         problem = error_problem(ex, statuses)
@@ -50,8 +49,11 @@ def _try_everywhere(ctx: Ctx, calls: Calls, rule_id: str, probes: list[_Probe], 
                                                     content_type=None, headers=probe.headers))),
             ("PUT", calls.change(c.account, c.id, {"type": "append", "deviceList": fresh}, creds=None,
                                  headers=probe.headers)),
-            ("POST", calls.schedule(post_body, creds=None, headers=probe.headers)),
         ]
+        # The POST names the same device (the field has few), unless the PUT wrongly put it in the
+        # campaign: then another, so that no device is ever in two open campaigns.
+        post_body = ctx.schedule_body(0, deviceList=fresh if ctx.unheld(fresh) else ctx.devices(1))
+        sent.append(("POST", calls.schedule(post_body, creds=None, headers=probe.headers)))
         for op, ex in sent:
             refused(op, probe.what, ex)
             _no_campaign_data(ctx, rule_id, op, probe.what, ex, c, before)
