@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fieldkit import FAST_POLL, field_simulator, open_campaigns, small_world, write_world
 
 from conformance.cli import main
 from conformance.spec.rules import RULES
 from conformance.spec.world import default_world
 from conformance.suite.context import Settings
 from conformance.suite.runner import run_suite
-from fieldkit import FAST_POLL, field_simulator, open_campaigns, small_world, write_world
 
 pytestmark = pytest.mark.slow
 

@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import yaml
+from fieldkit import small_world
 
 from conformance.suite.context import Settings
 from conformance.suite.runner import RunAborted, run_suite
-from fieldkit import small_world
 
 ROOT = Path(__file__).resolve().parents[2]
 PRISM = ROOT / ".ci" / "prism" / "node_modules" / ".bin" / "prism"

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fieldkit import field_simulator, write_world
 
 from conformance.cli import main
 from conformance.suite import runner
-from fieldkit import field_simulator, write_world
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -124,6 +124,7 @@ def test_interrupted_run_writes_reports_and_cleans_up(tmp_path: Path, sig: signa
         left = [c for c in sim.simulator.campaigns() if c.status in ("RequestPending", "Queued") and not c.cancelled]
     assert proc.returncode == 130, err
     assert "Traceback" not in err
+    assert "RUN STOPPED EARLY" in out and out.strip().splitlines()[-1].startswith("INCOMPLETE on")
     report = _assert_written(tmp_path, "interrupted")
     assert report["rules"]["POST-01"]["outcome"] == "passed"
     assert left == [], "the black-box cleanup cancelled every campaign before exiting"
