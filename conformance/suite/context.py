@@ -58,7 +58,7 @@ class Settings:
     timeout: float = 10.0
     seed: int = 0
     #: Black-box safety (CONTRACT §3): at most this many campaigns created per run …
-    max_campaigns: int = 20
+    max_campaigns: int = 30
     #: … each with a startDate at least this many days ahead of the target's today.
     min_lead_days: int = 30
     #: Lifecycle observation without a control plane: poll GET this often, for at most this long.

@@ -123,6 +123,10 @@ class Pool:
         with self._lock:
             return bool(self._holders(imei)) or imei in self._lost
 
+    def free_count(self, imeis: Iterable[str]) -> int:
+        with self._lock:
+            return sum(1 for imei in imeis if imei in self._known and self.is_free(imei))
+
     def busy(self) -> set[str]:
         """Every world device that is not free now."""
         with self._lock:
@@ -184,20 +188,22 @@ class Pool:
                 self._lose(devices, f"POST /upgrades answered {ex.status}: a campaign may hold it")
 
     def after_change(self, account: str, upgrade_id: str, body: Any, ex: _Exchange) -> None:
-        if not isinstance(body, dict) or body.get("type") not in ("append", "remove"):
+        if not isinstance(body, dict) or not isinstance(body.get("deviceList"), list):
             return
-        devices = [d for d in body.get("deviceList") or [] if isinstance(d, str)] \
-            if isinstance(body.get("deviceList"), list) else []
+        devices = [d for d in body["deviceList"] if isinstance(d, str)]
+        # Anything but a remove may have added them: a target that takes "add" or no type at all
+        # for an append (a PUT-06 fault) must not get the same device handed out again.
+        adds = body.get("type") != "remove"
         with self._lock:
             if _refused(ex):
                 return
             if ex.status != 200:
-                if body["type"] == "append":
-                    self._lose(devices, f"PUT append answered {ex.status}: a campaign may hold it")
+                if adds:
+                    self._lose(devices, f"PUT answered {ex.status}: a campaign may hold it")
                 return
             c = self._campaign(account, upgrade_id, None)
             items = _items(ex.data)
-            if body["type"] == "append":
+            if adds:
                 # Held unless the answer says this device failed: when in doubt, it is in.
                 self._hold(c, [d for d in devices if items is None or not _failed(items.get(d, ""))])
             else:
@@ -265,21 +271,47 @@ class Pool:
             if not c.cancel_claimed:
                 api.cancel(account, uid, creds=c.cred)
             api.details(account, uid, creds=c.cred)
+            if not c.closed and c.devices:
+                # DELETE refused, or answered success yet the campaign still holds them: ask the
+                # target to remove them, and believe it only when a read agrees.
+                self._remove(api, c, sorted(c.devices))
             with self._lock:
                 if not c.closed:
-                    c.stuck = True  # DELETE refused or not visible: leave it to the final cleanup
+                    c.stuck = True  # left to the final cleanup
         with self._lock:
             return before - self.busy()
 
     def _trim(self, api: _Api, c: _Campaign) -> None:
+        """A kept campaign back to one device; when the target will not let go of the others,
+        it is cancelled instead (and the next check that needs one opens a new one)."""
         account, uid = c.key
         ex = api.details(account, uid, creds=c.cred)
         listed = list((_items(ex.data) or {}).keys()) if ex.status == 200 else []
-        extra = [d for d in listed[1:] if d in c.devices]
-        if not extra:
-            return
-        api.change(account, uid, {"type": "remove", "deviceList": extra}, creds=c.cred)
-        api.details(account, uid, creds=c.cred)
+        keep = next((d for d in listed if d in c.devices), None)
+        extra = sorted(d for d in c.devices if d != keep)
+        if extra and not self._remove(api, c, extra):
+            with self._lock:
+                c.kept = False
+            api.cancel(account, uid, creds=c.cred)
+            api.details(account, uid, creds=c.cred)
+
+    def _remove(self, api: _Api, c: _Campaign, devices: list[str]) -> bool:
+        """PUT remove ``devices``, then read: the ones the read does not list are free (the target
+        said so twice). True when every one came back."""
+        account, uid = c.key
+        api.change(account, uid, {"type": "remove", "deviceList": devices}, creds=c.cred)
+        ex = api.details(account, uid, creds=c.cred)
+        listed = _items(ex.data) if ex.status == 200 else None
+        with self._lock:
+            if c.closed:
+                return True
+            if listed is None:
+                return False
+            gone = {d for d in devices if d in c.devices and d not in listed}
+            c.devices -= gone
+            c.removing -= gone
+            self.returns += len(gone)
+            return not (set(devices) & c.devices)
 
     # --- the report --------------------------------------------------------------------------------
     def campaigns_open(self) -> list[CampaignKey]:

@@ -304,13 +304,29 @@ def _run_checks(run: _Run, selected: list[CheckSpec], progress: Progress | None)
                 run.suite_errors.append(error)
             ran = True
             if run.pool is not None:
-                # Take turns: what this check's campaigns hold comes back before the next one.
-                run.pool.recycle(api)
+                # Take turns: what this check's campaigns hold comes back before the next one. The
+                # shared open campaigns are trimmed only when devices run short: every trim the
+                # target does not honour costs a campaign of the capped budget.
+                run.pool.recycle(api, trim_kept=run.pool.free_count(_fitting(run.world)) < _TRIM_BELOW)
         run.timings.append({"name": spec.name, "rules": list(spec.rules), "ran": ran,
                             "duration_s": round(time.monotonic() - t0, 4),
                             "requests": run.client.count - requests0})
         if progress:
             progress(spec.name, index, len(selected), "end")
+
+
+#: Trim the shared campaigns when fewer devices than this (of the suite's account, fitting its
+#: firmware) are free: enough for most checks (a campaign of one and two to append or send).
+_TRIM_BELOW = 3
+
+
+def _fitting(world: World) -> list[str]:
+    first = world.credentials[0]
+    acc = world.account(first.accounts[0])
+    if acc is None or not acc.firmware:
+        return []
+    fw = max(acc.firmware, key=lambda f: sum(d.fits(f) for d in acc.devices))
+    return [d.imei for d in acc.devices if d.fits(fw)]
 
 
 def _waiting(progress: Progress | None, name: str, index: int, total: int) -> Callable[[str], None] | None:
