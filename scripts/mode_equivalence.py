@@ -19,7 +19,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,8 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown profile(s): {', '.join(unknown)}")
     began = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        rows = list(pool.map(lambda n: compare(n, examples=args.examples), names))
+    # Processes, not threads: Hypothesis (the schema sweep) is not thread-safe, and two sweeps in one
+    # process report each other's examples as flaky.
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        rows = list(pool.map(partial(compare, examples=args.examples), names))
     for row in rows:
         print(_line(row))
     bad = [r.profile for r in rows if r.mismatches]
