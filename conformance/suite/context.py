@@ -277,7 +277,12 @@ class Ctx:
         done with every campaign it created; a no-op under a control plane."""
         pool = self.api.pool
         if self.control is None and pool is not None:
-            self.used -= pool.give_back(self.check) | pool.recycle(self.api)
+            pool.give_back(self.check)
+            pool.recycle(self.api)
+            # As at the start of a check: what the pool cannot lend now is "used", the rest is free
+            # again (also devices whose campaigns a read already showed ended).
+            self.used.clear()
+            self.used.update(pool.busy())
 
     def unheld(self, devices: Iterable[str]) -> bool:
         """Black-box: no campaign of this run holds any of ``devices`` (always True with a control
