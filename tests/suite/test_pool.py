@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from fieldkit import small_world
+
 from conformance.suite.http import Exchange
 from conformance.suite.pool import Pool
-from fieldkit import small_world
 
 WORLD = small_world()
 ALPHA = WORLD.credentials[0]
