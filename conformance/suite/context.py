@@ -179,12 +179,16 @@ class Api:
             self.pool.difference_update(d for d in devices if isinstance(d, str))
 
     def details(self, account: str, upgrade_id: str, *, creds: Credential | None) -> Exchange:
-        return self.client.send("GET", f"/upgrades/{account}/upgrade/{upgrade_id}", creds=creds,
-                                content_type=None)
+        return self.on_campaign("GET", account, upgrade_id, creds=creds)
 
     def cancel(self, account: str, upgrade_id: str, *, creds: Credential | None) -> Exchange:
-        return self.client.send("DELETE", f"/upgrades/{account}/upgrade/{upgrade_id}", creds=creds,
-                                content_type=None)
+        return self.on_campaign("DELETE", account, upgrade_id, creds=creds)
+
+    def on_campaign(self, method: str, account: str, upgrade_id: str, *, creds: Credential | None,
+                    headers: Mapping[str, str] | None = None, raw: bytes | None = None) -> Exchange:
+        """Any method on /upgrades/{account}/upgrade/{upgradeId}, an unlabelled ``raw`` body allowed."""
+        return self.client.send(method, f"/upgrades/{account}/upgrade/{upgrade_id}", content=raw, creds=creds,
+                                headers=headers, content_type=None)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.spec.rules import RULES, Level
+from conformance.spec.rules import FAMILIES, RULES, Level
 from conformance.spec.world import World
 from conformance.suite.context import (
     Api,
@@ -97,20 +97,19 @@ def expand_rules(selection: Iterable[str]) -> list[str]:
     to rule IDs, in catalogue order; ConfigError names the unknown ones."""
     wanted: set[str] = set()
     unknown: list[str] = []
-    families = dict.fromkeys(r.family for r in RULES.values())  # catalogue order
     for raw in selection:
         item = raw.strip().upper()
         if not item:
             continue
         if item in RULES:
             wanted.add(item)
-        elif item in families:
+        elif item in FAMILIES:
             wanted.update(r.id for r in RULES.values() if r.family == item)
         else:
             unknown.append(raw.strip())
     if unknown:
         raise ConfigError(f"unknown rule id(s): {', '.join(unknown)} (known: WIRE-01 … SIM-04, or a family: "
-                          f"{', '.join(families)})")
+                          f"{', '.join(FAMILIES)})")
     if not wanted:
         raise ConfigError("no rule selected")
     return [r for r in RULES if r in wanted]

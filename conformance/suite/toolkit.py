@@ -138,9 +138,8 @@ class Calls:
              headers: Mapping[str, str] | None = None, raw: bytes | None = None) -> Exchange:
         """A request on the campaign path no operation method expresses (a GET with a body, a
         DELETE with odd headers, …); judged like every other answer."""
-        return self._judged(self.ctx.api.client.send(
-            method, f"/upgrades/{account}/upgrade/{upgrade_id}", content=raw, creds=self._creds(creds),
-            headers=headers, content_type=None))
+        return self._judged(self.ctx.api.on_campaign(method, account, upgrade_id, creds=self._creds(creds),
+                                                     headers=headers, raw=raw))
 
     def schedule(self, body: Any = None, *, creds: object = ALPHA, raw: bytes | None = None,
                  content_type: str | None = "application/json",
