@@ -314,6 +314,19 @@ class Ctx:
                 continue
         return self.devices(1, **kwargs)
 
+    def poll_total(self) -> float:
+        """How long to wait for a RequestPending campaign to be decided: --poll-total, or one
+        --poll-interval once a campaign of this run stayed undecided that long (``undecided``)."""
+        pool = self.api.pool
+        if pool is not None and pool.undecided:
+            return min(self.settings.poll_total, self.settings.poll_interval)
+        return self.settings.poll_total
+
+    def undecided(self) -> None:
+        """A campaign stayed RequestPending for the whole poll: later polls of the run wait less."""
+        if self.api.pool is not None:
+            self.api.pool.undecided = True
+
     def waiting(self, text: str) -> None:
         """Tell the user the suite is waiting on the target (progress line), e.g. while polling."""
         if self.progress is not None:

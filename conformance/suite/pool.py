@@ -109,6 +109,9 @@ class Pool:
         self.max_in_use = 0
         #: Rule → how hard a check scaled down to the pool looked (the report's coverage extent).
         self.extent: dict[str, str] = {}
+        #: Set once a campaign stayed RequestPending for a whole --poll-total: a target that does
+        #: not decide then will not decide later either, and later polls wait one interval only.
+        self.undecided = False
 
     # --- lending -----------------------------------------------------------------------------------
     def _holders(self, imei: str) -> list[_Campaign]:

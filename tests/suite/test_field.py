@@ -105,3 +105,19 @@ def test_without_the_gate_skipped_rules_are_junit_skips(tmp_path: Path) -> None:
     assert report["coverage"]["untested"]["PUT-04"] == "needs the clock"
     assert report["coverage"]["untested"]["POST-01"] == "not selected"
     assert "tested_in_part" in junit  # PUT-01: the stateful model needs the clock
+
+
+def test_a_target_that_never_decides_is_reported_undecided_not_passed() -> None:
+    # The simulator's clock stands still: an accepted request stays RequestPending for ever.
+    with field_simulator(realtime=False) as sim:
+        report = run_suite(sim.base_url, world=small_world(), rules=["POST-04", "LIFE"],
+                           settings=Settings(poll_interval=0.5, poll_total=2.0))
+        left_open = open_campaigns(sim)
+    post04 = report["rules"]["POST-04"]
+    undecided = [d for d in post04["details"] if "undecided" in d]
+    assert undecided and all(d.startswith("partly untested: ") for d in undecided), post04["details"]
+    assert "(a slow target: raise --poll-total)" in undecided[0]
+    # Once a campaign stayed undecided for the whole --poll-total, later polls wait one interval.
+    life02 = " ".join(report["rules"]["LIFE-02"]["details"])
+    assert "watched up to 0.5 s" in life02, life02
+    assert left_open == []

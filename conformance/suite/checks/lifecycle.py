@@ -271,7 +271,8 @@ def observed_by_polling(ctx: Ctx) -> None:
         ctx.skip("LIFE-01", f"the target refused a valid schedule request: {created.outcome()}")
         return
     t0 = time.monotonic()
-    deadline = t0 + ctx.settings.poll_total
+    total = ctx.poll_total()
+    deadline = t0 + total
     seen: list[str] = []
     while True:
         ex, status = t.get(c)
@@ -286,11 +287,12 @@ def observed_by_polling(ctx: Ctx) -> None:
         if status != S.REQUEST_PENDING.value or time.monotonic() >= deadline:
             break
         ctx.waiting(f"campaign still RequestPending after {time.monotonic() - t0:.0f} s "
-                    f"(up to {ctx.settings.poll_total:g} s, --poll-total)")
+                    f"(up to {total:g} s, --poll-total)")
         time.sleep(min(ctx.settings.poll_interval, max(0.0, deadline - time.monotonic())))
+    if seen and seen[-1] == S.REQUEST_PENDING.value:
+        ctx.undecided()
     if len(seen) <= 1:  # a change seen was judged under LIFE-02 by the Tracker as it was seen
         ctx.skip("LIFE-02", f"polling saw no status change (seen: {', '.join(seen) or 'nothing'}, watched up to "
-                 f"{ctx.settings.poll_total:g} s or until decided); the edges and terminal stability need the "
-                 "control plane's clock")
+                 f"{total:g} s or until decided); the edges and terminal stability need the control plane's clock")
     if seen and seen[-1] in OPEN:
         ctx.results.note("LIFE-01", f"statuses seen by polling: {' → '.join(seen)}")

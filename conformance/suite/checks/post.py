@@ -225,7 +225,8 @@ def _follow_accepted(ctx: Ctx, calls: Calls, accepted: list[tuple[str, Campaign,
         return
     # No clock to move: watch until decided. Still RequestPending at the end is undecided, not a pass.
     t0 = time.monotonic()
-    deadline = t0 + ctx.settings.poll_total
+    total = ctx.poll_total()
+    deadline = t0 + total
     waiting = list(accepted)
     while waiting:
         still: list[tuple[str, Campaign, list[str]]] = []
@@ -239,12 +240,15 @@ def _follow_accepted(ctx: Ctx, calls: Calls, accepted: list[tuple[str, Campaign,
         if not waiting or time.monotonic() >= deadline:
             break
         ctx.waiting(f"{len(waiting)} campaign(s) still RequestPending after {time.monotonic() - t0:.0f} s "
-                    f"(up to {ctx.settings.poll_total:g} s, --poll-total)")
+                    f"(up to {total:g} s, --poll-total)")
         time.sleep(min(ctx.settings.poll_interval, max(0.0, deadline - time.monotonic())))
+    if waiting:
+        ctx.undecided()
     for w, c, _ in waiting:
-        ctx.results.note("POST-04", f"{w}: accepted, still RequestPending after "
-                                    f"{ctx.settings.poll_total:g} s — could not be decided (upgrade {c.id})")
-        ctx.skip("POST-04", f"{w}: still RequestPending after {ctx.settings.poll_total:g} s, undecided")
+        ctx.results.note("POST-04", f"{w}: accepted, still RequestPending after {total:g} s — could not be "
+                                    f"decided (upgrade {c.id})")
+        ctx.skip("POST-04", f"{w}: still RequestPending after {total:g} s of polling, undecided "
+                 "(a slow target: raise --poll-total)")
 
 
 @check("POST-05", "POST-03")
