@@ -67,7 +67,8 @@ class RunInterrupted(KeyboardInterrupt):
 _SUITE_BUGS = (ImportError, NameError, SyntaxError, NotImplementedError, RecursionError)
 
 
-#: Called as each check starts and ends: (check name, index, total, "start" | "end").
+#: Called as each check starts and ends: (check name, index, total, "start" | "end"), and while a check
+#: waits on the target (polling): ("<check>: <what it waits for>", index, total, "wait").
 Progress = Callable[[str, int, int, str], None]
 
 
