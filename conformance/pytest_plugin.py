@@ -1,4 +1,4 @@
-"""The pytest plugin: ``pytest --fota-base-url URL`` adds one test item per BEHAVIOR rule
+"""The pytest plugin: ``pytest --fota-base-url URL`` adds one test item per rule
 (``FOTA::POST-01`` …) to the session, backed by a single run of the suite.
 
 Without ``--fota-base-url`` it only registers its options: nothing is imported beyond pytest, and no
@@ -106,7 +106,7 @@ class FotaCollector(pytest.Collector):
 
 
 class FotaItem(pytest.Item):
-    """One BEHAVIOR rule; passes, fails, skips or warns as the report says."""
+    """One rule (docs/rules.md); passes, fails, skips or warns as the report says."""
 
     def runtest(self) -> None:
         state = self.config.stash[_KEY]

@@ -8,12 +8,12 @@ skipped), and reproductions are the same masked curl lines.
 
 Rule mapping (also in cassettes/README.md):
 - every API exchange: WIRE-01 (JSON body, ``application/json``), WIRE-02 (no 5xx);
-- 4xx: WIRE-01 — the body must be an *error response* (BEHAVIOR Terms; the gateway fault for 401).
+- 4xx: WIRE-01 — the body must be an *error response* (docs/rules.md#terms; the gateway fault for 401).
   We cannot tell from a recording *why* a request was refused, so its shape is judged under the one
   rule about the form of every response, not under AUTH/POST-03/PUT-06;
 - a POST/PUT whose body is not a JSON object: WIRE-05 (400 error response; 401/403 not judged, a
   target may check credentials first and a recording does not show whether they were valid);
-- 200 bodies against openapi.yaml and BEHAVIOR: POST → POST-01 (also: echoes the request,
+- 200 bodies against openapi.yaml and the rules: POST → POST-01 (also: echoes the request,
   ``RequestPending``, one item per requested IMEI), PUT → PUT-01, GET → LIFE-04 (also: the fields
   given at creation and the device list after every successful append/remove, when the POST and
   PUTs are in the recording), DELETE → LIFE-06 (``{"success": true}``);
@@ -309,8 +309,8 @@ class _Judge:
             return
         c = self.campaigns.setdefault(upgrade_id, _Campaign())
         c.cancelled = ix
-        # A cancelled campaign leaves the timing (CONTRACT §1): a later terminal "cancelled" status is
-        # LIFE-06's business, so LIFE-02's chain starts again from the next observation.
+        # A cancelled campaign leaves the timing (docs/simulator-contract.md#lifecycle-timing): a later
+        # terminal "cancelled" status is LIFE-06's business, so LIFE-02's chain starts again from the next observation.
         c.last_status = c.last_seen = None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -172,8 +173,12 @@ def _markdown_rule(r: Rule, checks: list[tuple[str, str]]) -> list[str]:
 # --- plain text: the terminal ------------------------------------------------------------------------
 
 
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
+
+
 def _plain(text: str) -> str:
-    """Markdown emphasis and code marks off; the words stay the same."""
+    """Markdown emphasis and code marks off, links as the repository path they point to."""
+    text = _LINK.sub(lambda m: m.group(2) if "://" in m.group(2) else f"docs/{m.group(2)}", text)
     return text.replace("**", "").replace("`", "")
 
 

@@ -98,6 +98,6 @@ def _rule_lines(rule_id: str, entry: Mapping[str, Any], *, color: bool, width: i
     if len(findings) > max_findings:
         lines.append(f"{indent}… and {len(findings) - max_findings} more findings (all in --report-json / --markdown)")
     if not findings and outcome in ("failed", "warned"):
-        # A report written by another tool may carry only the CONTRACT's details list.
+        # A report written by another tool may carry only the details list every report has.
         lines.extend(f"{indent}✗ {_safe(d)}" for d in entry.get("details", []))
     return lines

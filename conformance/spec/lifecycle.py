@@ -2,7 +2,8 @@
 
 One table serves three readers: the reference simulator moves campaigns along it, the suite uses
 it as the oracle for what a target may answer, and the Markdown report draws it as a state diagram.
-Sources: BEHAVIOR.md LIFE-01..06 and CONTRACT.md §1 (the SIM-04 timing under the control plane).
+Sources: rules LIFE-01..06 (docs/rules.md) and the SIM-04 timing under the control plane
+(docs/simulator-contract.md#lifecycle-timing).
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ TERMINAL: frozenset[Status] = frozenset({S.FINISHED, S.REQUEST_FAILED, S.UPGRADE
 
 #: LIFE-05: without an endDate a campaign should be over this long after its startDate.
 DEFAULT_DURATION = timedelta(days=7)
-#: CONTRACT §1: under the control plane an InProgress campaign finishes one day after its start.
+#: Under the control plane an InProgress campaign finishes one day after its start
+#: (docs/simulator-contract.md#lifecycle-timing).
 RUN_LENGTH = timedelta(days=1)
 
 
@@ -81,7 +83,8 @@ def midnight(day: date) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class CampaignFacts:
-    """What decides a campaign's status under the control plane's timing (CONTRACT §1)."""
+    """What decides a campaign's status under the control plane's timing
+    (docs/simulator-contract.md#lifecycle-timing)."""
 
     start_date: date
     #: False when the request was semantically invalid (POST-04) and was accepted anyway.

@@ -63,7 +63,8 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "PUT": ("add or remove devices", "`PUT /upgrades/{account}/upgrade/{upgradeId}`."),
     "LIFE": ("campaign lifecycle", "Observed through GET, PUT outcomes and the control plane's clock."),
     "SIM": ("simulators with the control plane",
-            "Only for targets that offer the control plane of docs/simulator-contract.md."),
+            "Only for targets that offer the control plane of "
+            "[simulator-contract.md](simulator-contract.md#the-control-plane)."),
 }
 
 
@@ -362,9 +363,9 @@ RULES: dict[str, Rule] = {
                       "same (upgrade ids aside)." + _NO_CONTROL),
         Rule("SIM-04", _M, "Lifecycle timing under the control plane follows the simulator contract",
              needs_clock=True,
-             text="Lifecycle timing under the control plane follows docs/simulator-contract.md "
-                  "(\"Lifecycle timing\"), so that a client's tests — and the suite — can drive a "
-                  "campaign to any state with a few clock moves.",
+             text="Lifecycle timing under the control plane follows the simulator contract "
+                  "([simulator-contract.md](simulator-contract.md#lifecycle-timing)), so that a client's "
+                  "tests — and the suite — can drive a campaign to any state with a few clock moves.",
              evidence="Campaigns that are valid, all-unreachable, invalid, starting today, mixed and "
                       "cancelled are observed before any move, after a move to the same instant, and at "
                       "every instant of the timing (decided, one second before the start, the start, one "

@@ -37,7 +37,7 @@ NO_GET = frozenset({404, 405, 501})
 
 
 def error_response(ex: Exchange, *, statuses: Iterable[int] | None = None) -> bool:
-    """BEHAVIOR "error response": a 4xx JSON body with non-empty errorCode and errorMessage
+    """An "error response" (docs/rules.md#terms): a 4xx JSON body with non-empty errorCode and errorMessage
     (the gateway's ``fault`` body is allowed for 401). ``statuses`` narrows the 4xx range."""
     if ex.status is None or not 400 <= ex.status < 500:
         return False

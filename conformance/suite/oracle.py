@@ -1,13 +1,13 @@
 """What a correct target may answer, and the small toolkit the rule checks share.
 
-- ``error_problem`` — is an exchange an *error response* of BEHAVIOR.md (Terms)?
+- ``error_problem`` — is an exchange an *error response* (docs/rules.md#terms)?
 - ``Calls`` — the four operations as the checks use them: every response they see is judged for
   WIRE-01 (JSON, application/json) and WIRE-02 (no 5xx), every accepted POST for POST-02 (a new id)
   and every PUT result for PUT-07 (``Reason``), so those rules are checked on *all* exchanges of
   every check, not on one sample.
 - ``open_campaign`` — an open campaign to test PUT/AUTH on; against a target without a control
-  plane one campaign per run is shared, because campaigns are capped there (CONTRACT §3).
-- ``schedule_validity`` — the request-validity oracle of BEHAVIOR "valid schedule request", used by
+  plane one campaign per run is shared, because campaigns are capped there (docs/simulator-contract.md#safety).
+- ``schedule_validity`` — the request-validity oracle of "valid schedule request" (docs/rules.md#terms), used by
   the schema exploration to decide what status a generated request must get.
 """
 
@@ -44,7 +44,8 @@ __all__ = [
 #: Default for ``creds``: the check's own credential (``None`` means "send no auth headers").
 ALPHA: Final = object()
 
-#: What the vendor's v4 SDK adds to every call (FACTS.md 1.0): a target must ignore them (WIRE-04).
+#: What the vendor's v4 SDK adds to every call (docs/vendor-facts.md#every-operation): a target must
+#: ignore them (WIRE-04).
 SDK_HEADERS: Final[dict[str, str]] = {
     "User-Agent": "VerizonClient/v1.0 Python",
     "X-APIMatic-Lang": "python",
@@ -85,7 +86,7 @@ def _nonempty_str(value: object) -> bool:
 
 
 def error_problem(ex: Exchange, statuses: Iterable[int] | None = None) -> str | None:
-    """None when ``ex`` is an error response (BEHAVIOR Terms) with one of ``statuses`` (default:
+    """None when ``ex`` is an error response (docs/rules.md#terms) with one of ``statuses`` (default:
     any 4xx); else what is wrong with it, in a few words."""
     allowed = set(statuses) if statuses is not None else set(range(400, 500))
     if ex.status is None:
@@ -99,7 +100,7 @@ def error_problem(ex: Exchange, statuses: Iterable[int] | None = None) -> str | 
         if _nonempty_str(data.get("errorCode")) and _nonempty_str(data.get("errorMessage")):
             return None
         fault = data.get("fault")
-        # The gateway's body is allowed for 401 only (BEHAVIOR Terms).
+        # The gateway's body is allowed for 401 only (docs/rules.md#terms).
         if ex.status == 401 and isinstance(fault, dict) and "code" in fault and "message" in fault:
             return None
     return "body is not {errorCode, errorMessage}" + (" or a gateway fault" if ex.status == 401 else "")
@@ -294,7 +295,7 @@ def _is_date(value: object) -> date | None:
 
 
 def schedule_validity(world: World, cred: Credential | None, body: object, today: date) -> str:
-    """Classify a schedule request by BEHAVIOR.md: ``"valid"``, ``"past-start"`` (valid but for a
+    """Classify a schedule request by the rules (docs/rules.md#terms): ``"valid"``, ``"past-start"`` (valid but for a
     startDate before today: 200 or 400 both allowed), ``"structural"`` (POST-03: 400),
     ``"semantic"`` (POST-04: 400, or 200 RequestPending that fails later), ``"foreign"`` (AUTH-04:
     4xx) or ``"auth"`` (no or bad credentials: 400/401)."""

@@ -47,7 +47,7 @@ class Finding:
         return data
 
     def detail(self) -> str:
-        """The one-line form used in the CONTRACT's ``details`` list."""
+        """The one-line form used in a report's ``details`` list."""
         return f"{self.title}: expected {self.expected}; got {self.actual}"
 
 
@@ -136,7 +136,7 @@ class Results:
             return list(self._findings)
 
     def verdicts(self) -> dict[str, RuleVerdict]:
-        """One verdict per rule of BEHAVIOR.md, in catalogue order."""
+        """One verdict per rule of the catalogue, in its order."""
         with self._lock:
             out: dict[str, RuleVerdict] = {}
             for rule_id in RULES:

@@ -2,10 +2,10 @@
 
 The model is ``conformance.spec.lifecycle`` itself — per campaign its ``CampaignFacts`` and device
 set, plus the clock — so after every step it predicts what the target may answer: the exact SIM-04
-status, the device list (LIFE-04), and for PUT/DELETE which answers BEHAVIOR allows. Where BEHAVIOR
+status, the device list (LIFE-04), and for PUT/DELETE which answers the rules allow. Where the rules
 allows several behaviours the model accepts each and follows the one the target took (semantically
 invalid POST refused or accepted-then-failed; per-device problems as a whole-request 400 or a failed
-item; a cancelled campaign gone (4xx) or terminal). Ambiguous corners BEHAVIOR leaves open are never
+item; a cancelled campaign gone (4xx) or terminal). Ambiguous corners the rules leave open are never
 generated: devices are never shared between campaigns, the last device is never removed, invalid
 campaigns are never changed, and startDate is never in the past.
 
@@ -52,7 +52,7 @@ _saved = [engine.MAX_SHRINKING_SECONDS]
 
 
 class Violation(AssertionError):
-    """The target's answer is outside everything BEHAVIOR allows for the model's state."""
+    """The target's answer is outside everything the rules allow for the model's state."""
 
     def __init__(self, rule_id: str, title: str, expected: str, actual: str) -> None:
         super().__init__(f"{rule_id}: {title}: expected {expected}; got {actual}")
