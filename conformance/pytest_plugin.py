@@ -134,8 +134,11 @@ class FotaItem(pytest.Item):
 
 
 def _describe(rule_id: str, entry: dict[str, Any], report: dict[str, Any]) -> str:
+    from conformance.spec.rules import doc_ref
+
     lines = [f"{rule_id} ({entry.get('level', '?')}) {entry.get('title', '')} — {entry.get('outcome')}",
-             f"target: {report.get('target')}  seed: {report.get('seed')}"]
+             f"target: {report.get('target')}  seed: {report.get('seed')}",
+             f"rule: {entry.get('doc') or doc_ref(rule_id)}"]
     findings = entry.get("findings") or []
     # The first findings in full and the last requests of each (the failing one is last): a broken
     # target can produce hundreds; --fota-report-json has them all.

@@ -42,7 +42,7 @@ from conformance.cassettes._format import METADATA_KEY, RecordedCassette
 from conformance.cassettes._format import Interaction as Ix
 from conformance.spec.lifecycle import STARTED, TERMINAL, Status, is_allowed_change
 from conformance.spec.openapi import load_openapi
-from conformance.spec.rules import RULES, Level
+from conformance.spec.rules import RULES, Level, doc_ref
 from conformance.suite.oracle import PUT_SUCCESS, error_problem, is_json_media_type, is_uuid, items_of
 from conformance.suite.results import Results
 
@@ -335,7 +335,8 @@ def judge(cassette: RecordedCassette) -> dict[str, Any]:
     for rule_id, v in verdicts.items():
         r = RULES[rule_id]
         entry: dict[str, Any] = {"outcome": str(v.outcome), "details": v.details, "level": str(r.level),
-                                 "title": r.title, "checks": v.checks, "findings": [f.to_json() for f in v.findings]}
+                                 "title": r.title, "checks": v.checks, "findings": [f.to_json() for f in v.findings],
+                                 "doc": doc_ref(rule_id)}
         if r.has_branches:
             entry["branch"] = v.branch
         rules[rule_id] = entry

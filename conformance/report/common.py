@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from conformance.spec.rules import RULES
+from conformance.spec.rules import RULES, doc_ref
 
-__all__ = ["FAMILY_ORDER", "OUTCOMES", "by_family", "counts", "reason", "verdict_line"]
+__all__ = ["FAMILY_ORDER", "OUTCOMES", "by_family", "counts", "doc", "reason", "verdict_line"]
 
 FAMILY_ORDER = ("WIRE", "AUTH", "POST", "PUT", "LIFE", "SIM")
 OUTCOMES = ("passed", "failed", "warned", "skipped")
@@ -42,6 +42,11 @@ def title(rule_id: str, entry: Mapping[str, Any]) -> str:
         return str(entry["title"])
     known = RULES.get(rule_id)
     return known.title if known else ""
+
+
+def doc(rule_id: str, entry: Mapping[str, Any]) -> str:
+    """Where the rule is explained (docs/rules.md#put-04): the report's own ``doc``, else the catalogue's."""
+    return str(entry.get("doc") or doc_ref(rule_id))
 
 
 def counts(report: Mapping[str, Any]) -> dict[str, int]:

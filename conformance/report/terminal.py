@@ -8,7 +8,7 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.report.common import FAMILY_NAMES, by_family, level, reason, title, verdict_line
+from conformance.report.common import FAMILY_NAMES, by_family, doc, level, reason, title, verdict_line
 
 __all__ = ["render_terminal"]
 
@@ -84,6 +84,8 @@ def _rule_lines(rule_id: str, entry: Mapping[str, Any], *, color: bool, width: i
                                    subsequent_indent=indent + "  "))
         return lines
     findings = entry.get("findings") or []
+    if outcome in ("failed", "warned"):
+        lines.append(f"{indent}rule: {doc(rule_id, entry)}")
     for finding in findings[:max_findings]:
         lines.append(f"{indent}✗ {_safe(finding.get('title', ''))}  ({finding.get('check', '?')}, "
                      f"{finding.get('severity', '?')})")

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.spec.rules import RULES, Level
+from conformance.spec.rules import RULES, Level, doc_ref
 from conformance.spec.world import World
 from conformance.suite.context import (
     Api,
@@ -332,7 +332,7 @@ def _report(run: _Run, base_url: str, has_control: bool, duration: float,
     for rule_id, v in verdicts.items():
         r = RULES[rule_id]
         entry: dict[str, Any] = {"outcome": str(v.outcome), "details": v.details, "level": str(r.level),
-                                 "title": r.title, "family": r.family, "checks": v.checks,
+                                 "title": r.title, "family": r.family, "checks": v.checks, "doc": doc_ref(rule_id),
                                  "findings": [f.to_json() for f in v.findings]}
         if v.branch is not None or r.has_branches:
             entry["branch"] = v.branch
