@@ -149,12 +149,17 @@ def render_markdown(chosen: list[tuple[RuleTable, Rule]] | None = None) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+def _md(text: str) -> str:
+    """A plain-text title in Markdown: `*/*` must not turn into emphasis."""
+    return text.replace("*", "\\*")
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    return _md(text).replace("|", "\\|")
 
 
 def _markdown_rule(r: Rule, checks: list[tuple[str, str]]) -> list[str]:
-    out = [f"#### {r.id}", "", f"**{r.level}** — {r.title}", "", r.text, ""]
+    out = [f"#### {r.id}", "", f"**{r.level}** — {_md(r.title)}", "", r.text, ""]
     if r.evidence:
         out += [f"**Evidence.** {r.evidence}", ""]
     if r.branches:

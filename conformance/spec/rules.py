@@ -49,7 +49,7 @@ TERMS: tuple[tuple[str, str], ...] = (
      "`InProgress` or later; **terminal** when it is `Finished`, `RequestFailed`, `UpgradeFailed`, or "
      "cancelled (LIFE-06)."),
     ("a startDate before today",
-     "is neither valid nor listed as invalid: an implementation may refuse it (400) or accept it. The "
+     "neither valid nor listed as invalid: an implementation may refuse it (400) or accept it. The "
      "suite notes which (under POST-03) and never fails a target for either."),
 )
 
