@@ -45,7 +45,8 @@ def load_control() -> dict[str, Any]:
     """The control plane document, self-contained: its references to files beside it (the world's
     JSON Schema, spec/world.schema.json) are inlined, so that every tool that reads one document
     (schemathesis, a validator registry) sees the same schema the files say."""
-    return _inline(_load(control_path()), control_path().parent)
+    document: dict[str, Any] = _inline(_load(control_path()), control_path().parent)
+    return document
 
 
 def _inline(node: Any, base: Path) -> Any:
