@@ -209,7 +209,10 @@ def render_text(chosen: list[tuple[RuleTable, Rule]], *, preamble: bool = False,
         for name, meaning in r.branches:
             out += _wrap(f"Branch {name!r}: ", meaning, width)
         checks = enforcers.get(r.id, [])
-        out += _wrap("Checks: ", ", ".join(name for name, _ in checks) or "none yet", width)
+        out.append("  Checks:" if checks else "  Checks: none yet")
+        for name, summary in checks:
+            out += textwrap.wrap(_plain(f"{name} — {summary}"), width, initial_indent="    - ",
+                                 subsequent_indent="      ")
         out += [f"  More: {doc_ref(r.id)}", ""]
     return "\n".join(out)
 
