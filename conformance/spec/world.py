@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,22 @@ def _problem(error: ValidationError) -> str:
 
 
 def schema_problems(data: object) -> list[str]:
-    """Every way ``data`` breaks the world schema, one line each, in document order."""
+    """Every way ``data`` breaks the world schema, one line each."""
+    try:
+        key = json.dumps(data, sort_keys=True)
+    except (TypeError, ValueError):  # not JSON data at all (a caller's Python object)
+        return _problems(data)
+    return list(_problems_of_json(key))
+
+
+@lru_cache(maxsize=32)
+def _problems_of_json(text: str) -> tuple[str, ...]:
+    # Validating costs ~10 ms for the suite's world, and a run loads the same few worlds dozens of
+    # times through the control plane: remember the verdict per document.
+    return tuple(_problems(json.loads(text)))
+
+
+def _problems(data: object) -> list[str]:
     return [" ".join(_problem(e).split()) for e in _validator().iter_errors(data)]
 
 
