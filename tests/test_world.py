@@ -11,7 +11,7 @@ from conformance.spec.world import World, WorldError, default_world
 
 # A world in the shape of docs/simulator-contract.md, with an extra field; beta's account is left
 # undescribed on purpose (the format allows it: such an account holds nothing).
-CONTRACT_EXAMPLE = {
+EXAMPLE = {
     "now": "2026-03-01T00:00:00Z",
     "credentials": [{"bearer": "bearer-alpha", "m2m": "m2m-alpha", "accounts": ["0000123456-00001"]},
                     {"bearer": "bearer-beta", "m2m": "m2m-beta", "accounts": ["0000654321-00001"]}],
@@ -29,7 +29,7 @@ CONTRACT_EXAMPLE = {
 
 
 def test_contract_example_loads_and_round_trips() -> None:
-    world = World.from_json(CONTRACT_EXAMPLE)
+    world = World.from_json(EXAMPLE)
     assert world.accounts[0].devices[0].reachable is True
     assert world.accounts[0].devices[1].reachable is False
     assert World.from_json(world.to_json()) == world
@@ -58,7 +58,7 @@ def test_default_world_round_trips_and_has_what_the_suite_needs() -> None:
     (lambda w: w["accounts"][0]["devices"].append(dict(w["accounts"][0]["devices"][0])), "twice"),
 ])
 def test_bad_worlds_name_the_field(mutate, message) -> None:  # type: ignore[no-untyped-def]
-    data = json.loads(json.dumps(CONTRACT_EXAMPLE))
+    data = json.loads(json.dumps(EXAMPLE))
     mutate(data)
     with pytest.raises(WorldError, match=None) as err:
         World.from_json(data)
@@ -80,7 +80,7 @@ def test_unreadable_and_non_json_files(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_one_line_naming_the_field(tmp_path: Path) -> None:
-    data = json.loads(json.dumps(CONTRACT_EXAMPLE))
+    data = json.loads(json.dumps(EXAMPLE))
     device = data["accounts"][0]["devices"][1]
     device["imei"] = 12
     device.pop("make")
@@ -98,7 +98,7 @@ def test_every_problem_is_one_line_naming_the_field(tmp_path: Path) -> None:
 
 
 def test_what_the_schema_cannot_say_is_checked_too() -> None:
-    data = json.loads(json.dumps(CONTRACT_EXAMPLE))
+    data = json.loads(json.dumps(EXAMPLE))
     data["accounts"].append(dict(data["accounts"][0], devices=[]))
     data["accounts"][0]["devices"].append(dict(data["accounts"][0]["devices"][0]))
     data["now"] = "2026-03-01T00:00:00"
@@ -112,7 +112,7 @@ def test_what_the_schema_cannot_say_is_checked_too() -> None:
 
 
 def test_a_huge_wrong_value_is_quoted_short() -> None:
-    data = json.loads(json.dumps(CONTRACT_EXAMPLE))
+    data = json.loads(json.dumps(EXAMPLE))
     data["accounts"][0]["accountName"] = list(range(1000))
     with pytest.raises(WorldError) as err:
         World.from_json(data)
