@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,13 @@ def _blocks(text: str, lang: str) -> list[str]:
 def test_rules_md_is_the_generated_one() -> None:
     assert RULES_MD.read_text(encoding="utf-8") == render_markdown(), \
         f"docs/rules.md is out of date: regenerate it with `{REGENERATE}`"
+
+
+def test_rules_md_does_not_depend_on_which_checks_were_imported_first() -> None:
+    code = ("import sys, conformance.suite.checks.stateful, conformance.suite.checks.sim\n"
+            "from conformance.cli.rules import render_markdown\nsys.stdout.write(render_markdown())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout == RULES_MD.read_text(encoding="utf-8")
 
 
 def test_every_rule_has_a_section_and_every_section_a_rule() -> None:

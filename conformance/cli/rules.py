@@ -26,10 +26,17 @@ Enforcers = Mapping[str, list[tuple[str, str]]]
 
 
 def _server_checks() -> Enforcers:
-    from conformance.suite.registry import load_checks
+    from conformance.suite.registry import FAMILIES, load_checks
+
+    def order(name: str) -> tuple[int, int]:
+        # The registry's order is import order, which depends on who imported what first: sort by the
+        # runner's family order, then by place in the module, so that docs/rules.md is stable.
+        module = name.split(".", 1)[0]
+        spec = load_checks()[name]
+        return (FAMILIES.index(module) if module in FAMILIES else len(FAMILIES), spec.func.__code__.co_firstlineno)
 
     out: dict[str, list[tuple[str, str]]] = {}
-    for spec in load_checks().values():
+    for spec in (load_checks()[name] for name in sorted(load_checks(), key=order)):
         # The docstring's first paragraph, in one line: CheckSpec.doc stops at the first line break.
         summary = " ".join((spec.func.__doc__ or "").strip().split("\n\n")[0].split())
         for rule_id in spec.rules:
