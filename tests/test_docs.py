@@ -262,6 +262,13 @@ def test_world_example_is_a_valid_world_that_check_accepts(tmp_path: Path, capsy
     assert sorted(tmp_path.iterdir()) == [tmp_path / "starter.json"]
 
 
+def test_world_schema_prints_the_shipped_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance.spec.world import world_schema
+
+    assert main(["world", "--schema"]) == 0
+    assert json.loads(capsys.readouterr().out) == world_schema() == load_control()["components"]["schemas"]["World"]
+
+
 def test_world_check_prints_one_line_per_problem_and_exits_2(tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     data = _contract_world()

@@ -1,4 +1,4 @@
-"""``fota-conformance world``: write a starter world file, or check one.
+"""``fota-conformance world``: write a starter world file, check one, or print the format's JSON Schema.
 
 JSON has no comments, so the starter world carries its explanations in ``_comment`` fields: the
 world format ignores fields it does not know (docs/simulator-contract.md), so the file is a valid
@@ -31,12 +31,18 @@ def register(sub: Any) -> None:
     what.add_argument("--example", nargs="?", const="-", metavar="FILE",
                       help="write a starter world to FILE (default: standard output); never overwrites")
     what.add_argument("--check", metavar="FILE", help="validate FILE; exit 0 if it is a usable world, else 2")
+    what.add_argument("--schema", action="store_true", help="print the world format as JSON Schema")
     world.set_defaults(handler=_cmd_world)
 
 
 def _cmd_world(args: argparse.Namespace) -> int:
     if args.check is not None:
         return _check(args.check)
+    if args.schema:
+        from conformance.spec.world import world_schema
+
+        print(json.dumps(world_schema(), indent=2, ensure_ascii=False))
+        return EXIT_OK
     text = json.dumps(example_world(), indent=2, ensure_ascii=False) + "\n"
     if args.example == "-":
         sys.stdout.write(text)
