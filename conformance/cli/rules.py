@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.cli._common import EXIT_OK, UsageError
-from conformance.spec.rules import FAMILIES, LEVELS, RULES, TERMS, Rule, doc_ref
+from conformance.spec.rules import FAMILY_TEXT, LEVELS, RULES, TERMS, Rule, doc_ref
 
 __all__ = ["TABLES", "RuleTable", "register", "render_markdown", "render_text", "select"]
 
@@ -62,7 +62,7 @@ TABLES: tuple[RuleTable, ...] = (
     RuleTable("Server rules",
               "What an implementation of the API — a real service or a simulator — must do. "
               "`fota-conformance run` judges a target by these rules.",
-              RULES, _server_checks, FAMILIES),
+              RULES, _server_checks, FAMILY_TEXT),
 )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["FAMILIES", "LEVELS", "RULES", "TERMS", "Level", "Rule", "doc_ref", "rule", "rules_in"]
+__all__ = ["FAMILIES", "FAMILY_TEXT", "LEVELS", "RULES", "TERMS", "Level", "Rule", "doc_ref", "rule", "rules_in"]
 
 
 class Level(StrEnum):
@@ -53,8 +53,8 @@ TERMS: tuple[tuple[str, str], ...] = (
      "suite notes which (under POST-03) and never fails a target for either."),
 )
 
-#: The rule families, in report order: (title, what the family covers).
-FAMILIES: dict[str, tuple[str, str]] = {
+#: What each rule family is about, for docs/rules.md: (title, what the family covers).
+FAMILY_TEXT: dict[str, tuple[str, str]] = {
     "WIRE": ("transport", "How every request and answer of the four operations travels."),
     "AUTH": ("credentials and account isolation",
              "The two credentials every operation needs (`Authorization: Bearer <token>` and "
@@ -233,14 +233,15 @@ RULES: dict[str, Rule] = {
                   "`deviceList` one item per requested IMEI with `status` `AddDeviceSucceed`; from then "
                   "on the campaign includes them.",
              evidence="An append of two fitting devices, judged as the text says, then GET must list "
-                      "them. Concurrent single-device appends to one campaign (16, and 50 when the world "
-                      "has the devices): every one must succeed and be listed — a lost update fails. The "
-                      "schema exploration and the stateful model add generated appends."),
+                      "them. With a control plane also 16 single-device appends to one campaign at once: "
+                      "every one must succeed and be listed — a lost update fails. The schema exploration "
+                      "and the stateful model add generated appends."),
         Rule("PUT-02", _M, "remove of campaign devices from an open campaign removes them",
              text="`remove` of devices in an open campaign: 200, one item per IMEI with a success status "
                   "(`RemoveDeviceSucceed`); from then on the campaign no longer includes them.",
              evidence="A remove of one device of an open campaign: 200 with the upgrade id, the path "
-                      "account and `RemoveDeviceSucceed` for it; GET must no longer list it."),
+                      "account and `RemoveDeviceSucceed` for it; GET must no longer list it. The stateful "
+                      "model adds generated removes."),
         Rule("PUT-03", _M, "A per-device problem is a whole-request 400 or a failed item, never a false success",
              has_branches=True,
              text="A per-device problem (already in / not in the campaign, unknown IMEI, wrong model or "
@@ -383,6 +384,10 @@ def rule(rule_id: str) -> Rule:
         return RULES[rule_id]
     except KeyError:
         raise KeyError(f"unknown rule id {rule_id!r}") from None
+
+
+#: The rule families in catalogue order: the order reports group them in.
+FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(r.family for r in RULES.values()))
 
 
 def rules_in(family: str) -> list[Rule]:
