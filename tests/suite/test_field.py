@@ -56,7 +56,8 @@ def test_small_world_exercises_every_rule_that_needs_no_clock() -> None:
     # The concurrent-append check scaled down to the pool and says how hard it looked.
     assert "concurrent writers" in cov["extent"]["PUT-01"], cov["extent"]
     assert any("concurrent writers" in d for d in rules["PUT-01"]["details"])
-    # Safety (CONTRACT §3): nothing left open, the cap kept, only the world's devices, no device twice.
+    # Safety (docs/simulator-contract.md#safety): nothing left open, the cap kept, only the world's
+    # devices, no device in two open campaigns.
     assert left_open == []
     assert report["created_campaigns"] <= Settings().max_campaigns
     # The account's other devices (as the default world has them) are not in the world: untouched.
@@ -83,7 +84,7 @@ def test_require_tested_fails_the_gate_on_what_needs_the_clock(tmp_path: Path,
     with field_simulator() as sim:
         code, report = _run_cli(tmp_path, sim.base_url, "--require-tested")
     out = capsys.readouterr().out
-    assert report["conformant"] is True  # CONTRACT's meaning (no MUST failed) is kept …
+    assert report["conformant"] is True  # the report's meaning (no MUST failed) is kept …
     assert code == 1  # … but the gate fails: some rules could not be tested
     gate = report["gate"]
     assert gate["passed"] is False and set(gate["untested"]) == set(report["coverage"]["untested"])

@@ -1,6 +1,6 @@
 """Reports always: whatever ends a run early — the target stops answering, Ctrl-C, SIGTERM, a check
 that crashes — every report asked for is still written, with the reason and everything tested up to
-then, and the exit code stays what CONTRACT §2 says (3 untestable, 130 interrupted)."""
+then, and the exit codes stay (3 untestable, 130 interrupted)."""
 
 from __future__ import annotations
 
