@@ -300,6 +300,11 @@ class Ctx:
             self.used.clear()
             self.used.update(pool.busy())
 
+    @property
+    def pool(self) -> Pool | None:
+        """The run's device economy (black-box runs only; None under a control plane)."""
+        return self.api.pool if self.control is None else None
+
     def unheld(self, devices: Iterable[str]) -> bool:
         """Black-box: no campaign of this run holds any of ``devices`` (always True with a control
         plane, whose world is the check's alone)."""

@@ -135,7 +135,7 @@ def _misfit_kinds(ctx: Ctx, only: str | None = None) -> list[tuple[str, str]]:
                         lambda d: (d.make, d.model) == (fw.make, fw.model) and d.firmware != fw.from_version)):
         if only is not None and what != only:
             continue
-        pool = ctx.api.pool if ctx.control is None else None
+        pool = ctx.pool
         device = next((d.imei for d in ctx.account.devices if test(d) and d.imei not in ctx.used
                        and (pool is None or pool.take([d.imei], 1, ctx.check))), None)
         if device is not None:

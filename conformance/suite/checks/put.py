@@ -116,8 +116,8 @@ def _concurrent_rounds(ctx: Ctx) -> None:
             break  # found; more rounds would only repeat it
     looked = (f"{len(rounds)} round(s) of {'/'.join(map(str, rounds))} concurrent writers "
               f"({sum(rounds)} appends) instead of 16 at once" if rounds else "not tried: fewer than 2 devices free")
-    if ctx.api.pool is not None:
-        ctx.api.pool.scaled("PUT-01", f"concurrent appends: {looked}")
+    if ctx.pool is not None:
+        ctx.pool.scaled("PUT-01", f"concurrent appends: {looked}")
     if rounds:
         ctx.results.note("PUT-01", f"concurrent appends (small world): {looked}")
     else:
