@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from conformance.spec.rules import RULES
+from conformance.spec.client_rules import CLIENT_RULES
+from conformance.spec.rules import RULES, Rule
 
-__all__ = ["FAMILY_ORDER", "OUTCOMES", "by_family", "counts", "reason", "verdict_line"]
+__all__ = ["FAMILY_ORDER", "OUTCOMES", "by_family", "counts", "is_client_report", "reason", "verdict_line"]
 
-FAMILY_ORDER = ("WIRE", "AUTH", "POST", "PUT", "LIFE", "SIM")
+FAMILY_ORDER = ("WIRE", "AUTH", "POST", "PUT", "LIFE", "SIM", "CLIENT")
 OUTCOMES = ("passed", "failed", "warned", "skipped")
 FAMILY_NAMES = {"WIRE": "transport", "AUTH": "credentials and isolation", "POST": "schedule an upgrade",
-                "PUT": "add or remove devices", "LIFE": "campaign lifecycle", "SIM": "control plane"}
+                "PUT": "add or remove devices", "LIFE": "campaign lifecycle", "SIM": "control plane",
+                "CLIENT": "what a client sends"}
 
 
 def _family(rule_id: str) -> str:
@@ -30,17 +32,26 @@ def by_family(report: Mapping[str, Any]) -> Iterator[tuple[str, list[tuple[str, 
             yield family, entries
 
 
+def _known(rule_id: str) -> Rule | None:
+    return RULES.get(rule_id) or CLIENT_RULES.get(rule_id)
+
+
+def is_client_report(report: Mapping[str, Any]) -> bool:
+    """A report of the client gate (``simulate --strict``, ``check-cassette --client``)."""
+    return report.get("kind") == "client"
+
+
 def level(rule_id: str, entry: Mapping[str, Any]) -> str:
     if "level" in entry:
         return str(entry["level"])
-    known = RULES.get(rule_id)
+    known = _known(rule_id)
     return str(known.level) if known else "?"
 
 
 def title(rule_id: str, entry: Mapping[str, Any]) -> str:
     if entry.get("title"):
         return str(entry["title"])
-    known = RULES.get(rule_id)
+    known = _known(rule_id)
     return known.title if known else ""
 
 

@@ -29,6 +29,8 @@ def _finding_text(finding: Mapping[str, Any], seed: object) -> str:
     lines = [f"{finding.get('title', '')} ({finding.get('check', '?')}, {finding.get('severity', '?')})",
              f"  expected: {finding.get('expected', '')}",
              f"  actual:   {finding.get('actual', '')}"]
+    if finding.get("vendor"):
+        lines.append(f"  the vendor: {finding['vendor']}")
     repro = list(finding.get("reproduction") or [])
     if repro:
         lines.append(f"  reproduce (seed {finding.get('seed', seed)}; tokens masked as ***):")

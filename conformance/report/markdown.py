@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from conformance.report.common import FAMILY_NAMES, by_family, level, reason, title, verdict_line
+from conformance.report.common import FAMILY_NAMES, by_family, is_client_report, level, reason, title, verdict_line
 from conformance.spec.lifecycle import EDGES, TERMINAL, Status, is_allowed_change
 
 __all__ = ["mermaid_lifecycle", "render_markdown"]
@@ -34,11 +34,12 @@ def _fence(text: str, lang: str = "") -> str:
 def render_markdown(report: Mapping[str, Any]) -> str:
     out: list[str] = []
     verdict = "✅ conformant" if report.get("conformant") else "❌ not conformant"
-    out.append(f"# FOTA v1 conformance: {verdict}")
+    client = is_client_report(report)
+    out.append(f"# FOTA v1 {'client ' if client else ''}conformance: {verdict}")
     out.append("")
     out.append(f"**{verdict_line(report)}**")
     out.append("")
-    meta = [("target", f"`{report.get('target', '?')}`"),
+    meta = [("target" if not client else "judged", f"`{report.get('target', '?')}`"),
             ("control plane", "yes" if report.get("control_plane") else "no (black-box)"),
             ("seed", f"`{report.get('seed')}`"),
             ("suite version", report.get("suite_version", "?")),
@@ -71,6 +72,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         out.append("")
         out.append("</details>")
         out.append("")
+    if client:
+        return "\n".join(out)  # a client report observes no lifecycle of a target
     out.append("## Campaign lifecycle observed")
     out.append("")
     out.append("Edge labels count the status changes this run saw; *not observed* marks the documented "
@@ -94,6 +97,8 @@ def _problem(rule_id: str, entry: Mapping[str, Any], seed: object) -> list[str]:
         out.append("")
         out.append("- expected: " + _cell(finding.get("expected", "")))
         out.append("- actual: " + _cell(finding.get("actual", "")))
+        if finding.get("vendor"):
+            out.append("- the vendor: " + _cell(finding["vendor"]))
         out.append("")
         repro = list(finding.get("reproduction") or [])
         if repro:

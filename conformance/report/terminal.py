@@ -8,7 +8,7 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.report.common import FAMILY_NAMES, by_family, level, reason, title, verdict_line
+from conformance.report.common import FAMILY_NAMES, by_family, is_client_report, level, reason, title, verdict_line
 
 __all__ = ["render_terminal"]
 
@@ -39,8 +39,11 @@ def render_terminal(report: Mapping[str, Any], *, color: bool = False, quiet: bo
     """The summary as text. ``quiet``: only the rules that failed or warned, and the verdict."""
     lines: list[str] = []
     if not quiet:
-        mode = "with control plane" if report.get("control_plane") else "black-box (no control plane)"
-        lines.append(f"FOTA v1 conformance of {report.get('target', '?')} — {mode}")
+        if is_client_report(report):
+            lines.append(f"FOTA v1 client rules: {report.get('target', '?')}")
+        else:
+            mode = "with control plane" if report.get("control_plane") else "black-box (no control plane)"
+            lines.append(f"FOTA v1 conformance of {report.get('target', '?')} — {mode}")
     selected = report.get("selected_rules")
     hidden = 0
     for family, entries in by_family(report):
@@ -89,9 +92,12 @@ def _rule_lines(rule_id: str, entry: Mapping[str, Any], *, color: bool, width: i
                      f"{finding.get('severity', '?')})")
         lines.append(f"{indent}  expected: {_safe(finding.get('expected', ''))}")
         lines.append(f"{indent}  actual:   {_safe(finding.get('actual', ''))}")
+        if finding.get("vendor"):
+            lines.append(f"{indent}  the vendor: {_safe(finding['vendor'])}")
         repro = list(finding.get("reproduction") or [])
         if repro:
-            lines.append(f"{indent}  reproduce (seed {finding.get('seed', seed)}; tokens masked as ***):")
+            used = finding.get("seed", seed)
+            lines.append(f"{indent}  reproduce ({f'seed {used}; ' if used is not None else ''}tokens masked as ***):")
             if len(repro) > MAX_REPRO_LINES:
                 lines.append(f"{indent}    # … {len(repro) - MAX_REPRO_LINES} earlier requests in the report files")
             lines.extend(f"{indent}    {_safe(line)}" for line in repro[-MAX_REPRO_LINES:])

@@ -31,7 +31,7 @@ from conformance.suite.context import (
 )
 from conformance.suite.http import Client, TargetUnreachable, mask
 from conformance.suite.registry import CheckSpec, load_checks
-from conformance.suite.results import Outcome, Results
+from conformance.suite.results import Outcome, Results, outcome_counts, rules_json
 
 __all__ = ["REPORT_VERSION", "ConfigError", "Progress", "RunAborted", "expand_rules", "run_suite",
            "validate_base_url"]
@@ -328,16 +328,8 @@ def _report(run: _Run, base_url: str, has_control: bool, duration: float,
     from conformance import __version__  # deferred: the package __init__ re-exports this module
 
     verdicts = run.results.verdicts()
-    out_rules: dict[str, Any] = {}
-    for rule_id, v in verdicts.items():
-        r = RULES[rule_id]
-        entry: dict[str, Any] = {"outcome": str(v.outcome), "details": v.details, "level": str(r.level),
-                                 "title": r.title, "family": r.family, "checks": v.checks,
-                                 "findings": [f.to_json() for f in v.findings]}
-        if v.branch is not None or r.has_branches:
-            entry["branch"] = v.branch
-        out_rules[rule_id] = entry
-    counts = {o.value: sum(1 for v in verdicts.values() if v.outcome is o) for o in Outcome}
+    out_rules = rules_json(verdicts)
+    counts = outcome_counts(verdicts)
     s = run.settings
     return {
         "report_version": REPORT_VERSION,
