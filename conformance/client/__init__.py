@@ -14,7 +14,23 @@ from typing import Any
 from conformance.client._judge import REPORT_KIND, ClientJudge, judge_requests
 from conformance.client._observed import ClientRequest
 
-__all__ = ["REPORT_KIND", "ClientJudge", "ClientRequest", "judge_cassette", "judge_requests"]
+__all__ = ["REPORT_KIND", "ClientJudge", "ClientRequest", "judge_cassette", "judge_requests", "vcr_filter_headers"]
+
+#: What a filtered credential reads in a cassette (the same placeholder as our own cassettes).
+FILTERED = "<filtered>"
+
+
+def _keep_scheme(key: str, value: str, request: object) -> str:
+    scheme, sep, _token = value.strip().partition(" ")
+    return f"{scheme} {FILTERED}" if sep else FILTERED
+
+
+def vcr_filter_headers() -> list[tuple[str, Any]]:
+    """vcrpy's ``filter_headers`` for a client's cassette: the tokens never reach the file, but the
+    headers stay, and Authorization keeps its scheme, so ``check-cassette --client`` can still judge
+    CLIENT-01 and CLIENT-02 (vcrpy's plain ``filter_headers=["authorization"]`` drops the header, and
+    a cassette cannot tell a dropped header from one never sent)."""
+    return [("authorization", _keep_scheme), ("vz-m2m-token", FILTERED)]
 
 
 def judge_cassette(path: str | Path) -> dict[str, Any]:

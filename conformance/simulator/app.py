@@ -431,18 +431,11 @@ class _Observe:
                 size += len(chunk)
             return message
 
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                answer["status"] = message["status"]
-                answer["headers"] = {k.decode("latin-1").lower(): v.decode("latin-1")
-                                     for k, v in message.get("headers", [])}
-            elif message["type"] == "http.response.body":
-                answer["body"].append(message.get("body", b""))
-            await send(message)
+        observed = False
 
-        try:
-            await self.app(scope, receiving, sending)
-        finally:
+        async def observe() -> None:
+            nonlocal observed
+            observed = True
             headers: dict[str, str] = {}
             for k, v in scope.get("headers", []):
                 name, value = k.decode("latin-1"), v.decode("latin-1")
@@ -452,6 +445,25 @@ class _Observe:
                       "response_headers": answer["headers"], "response_body": b"".join(answer["body"]),
                       "now": now}
             await run_in_threadpool(self.observer, record)
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+                answer["headers"] = {k.decode("latin-1").lower(): v.decode("latin-1")
+                                     for k, v in message.get("headers", [])}
+            elif message["type"] == "http.response.body":
+                answer["body"].append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # Judged before the client has its whole answer: a report read right after a
+                    # client's last call (GET /__control/client-report, or on stop) includes it.
+                    await observe()
+            await send(message)
+
+        try:
+            await self.app(scope, receiving, sending)
+        finally:
+            if not observed:
+                await observe()
 
 
 class _AccessLog:
