@@ -154,18 +154,19 @@ def serve_forever(*, host: str = "127.0.0.1", port: int = 8080, world: World | N
                      client_report=client_report)
     sock = _bind(host, port)
     base_url = _base_url(sock)
+    # Installed before the URL is out: whoever read it may stop us at once (see below).
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
     print(base_url, file=out, flush=True)
     clock = ("following wall time" if realtime else "frozen; move it with PUT /__control/clock" if control_plane
              else "frozen (no control plane: add --realtime to let campaigns progress)")
-    print(f"FOTA v1 reference simulator: clock {clock}; world with {len(simulator.world.accounts)} "
-          f"account(s). Ctrl-C stops.", file=err, flush=True)
     # In the main thread uvicorn handles SIGINT/SIGTERM itself (graceful shutdown), restores the
     # handlers it found, then re-raises the signal: SIGINT arrives here as KeyboardInterrupt, and
     # SIGTERM through this handler as _Terminated. Without it, the default SIGTERM action would kill
     # the process after the shutdown, before anyone could write a report.
-    main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
     try:
+        print(f"FOTA v1 reference simulator: clock {clock}; world with {len(simulator.world.accounts)} "
+              f"account(s). Ctrl-C stops.", file=err, flush=True)
         server.run(sockets=[sock])
     except (KeyboardInterrupt, _Terminated):
         pass
