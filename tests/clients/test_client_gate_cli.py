@@ -66,7 +66,7 @@ def test_sigterm_writes_every_report_and_fails_a_faulty_client(tmp_path: Path) -
 
 
 def test_ctrl_c_and_a_well_behaved_client_exit_0(tmp_path: Path) -> None:
-    code, out, err, _ = strict_session(tmp_path, well_behaved, stop=signal.SIGINT)
+    code, _out, err, _ = strict_session(tmp_path, well_behaved, stop=signal.SIGINT)
     assert code == 0, err
     assert json.loads((tmp_path / "client.json").read_text())["conformant"] is True
 
