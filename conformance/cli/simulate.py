@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 from conformance.cli._common import (
     EXIT_OK,
@@ -63,16 +64,19 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     judge, observer, client_report = None, None, None
     if args.strict:
         from conformance.client import ClientJudge, ClientRequest
+        from conformance.simulator.app import API_PREFIX
         from conformance.spec.world import default_world
 
         the_world = world or default_world()
-        where = f"http://{args.host}:{args.port}" if args.port else f"http://{args.host}"
-        judge = ClientJudge(target=f"clients of the reference simulator at {where}",
+        judge = ClientJudge(target="clients of the reference simulator",
                             control_plane=not args.no_control_plane,
                             secrets=[s for c in the_world.credentials for s in (c.bearer, c.m2m)])
 
         def observer(record: dict[str, Any]) -> None:
-            judge.observe(ClientRequest(**record))
+            request = ClientRequest(**record)
+            if judge.target == "clients of the reference simulator":  # the port is known once called
+                judge.target += f" at {urlsplit(request.url)._replace(path='', query='').geturl()}{API_PREFIX}"
+            judge.observe(request)
 
         client_report = judge.report
     try:

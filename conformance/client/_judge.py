@@ -20,8 +20,7 @@ from conformance.client._checks import CHECKS, Seen, observe_answer
 from conformance.client._observed import ClientRequest
 from conformance.spec.client_rules import CLIENT_RULES
 from conformance.spec.world import WorldError, parse_instant
-from conformance.suite.http import mask
-from conformance.suite.results import Outcome, Results, outcome_counts, rules_json
+from conformance.suite.results import Outcome, Results, mask_all, outcome_counts, rules_json
 
 __all__ = ["REPORT_KIND", "ClientJudge", "judge_requests"]
 
@@ -141,7 +140,7 @@ class ClientJudge:
             "suite_errors": [],
             "rules": rules_json(verdicts, CLIENT_RULES),
         }
-        masked: dict[str, Any] = _mask_all(report, secrets)
+        masked: dict[str, Any] = mask_all(report, secrets)
         return masked
 
 
@@ -149,16 +148,6 @@ def _version() -> str:
     from conformance import __version__  # deferred: the package __init__ imports a lot
 
     return __version__
-
-
-def _mask_all(value: Any, secrets: set[str]) -> Any:
-    if isinstance(value, str):
-        return mask(value, secrets)
-    if isinstance(value, dict):
-        return {k: _mask_all(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mask_all(v, secrets) for v in value]
-    return value
 
 
 def judge_requests(requests: Iterable[ClientRequest], *, target: str, control_plane: bool = False,

@@ -150,6 +150,30 @@ def client_rules_markdown() -> str:
            "| rule | level | title |", "| --- | --- | --- |"]
     out += [f"| [{r.id}](#{r.id.lower()}) | {r.level} | {r.title} |" for r in CLIENT_RULES.values()]
     out.append("")
+    out += [
+        "## How a client is judged", "",
+        "- **Live**: `fota-conformance simulate --strict [--client-report-json FILE] [--client-junit-xml FILE] "
+        "[--client-markdown FILE]`. The simulator answers as usual; every request it receives is judged, with "
+        "the simulator's own clock as the target's clock. The reports are written when it stops (SIGTERM or "
+        "Ctrl-C); exit code 0 (no MUST rule failed), 1 (a MUST rule failed), 3 (no call of the four operations "
+        "was seen).",
+        "- **Offline**: `fota-conformance check-cassette --client CASSETTE` on a vcrpy cassette (e.g. recorded "
+        "by pytest-recording). The target's clock is known only from recorded `/__control/clock` answers or a "
+        "`PUT /__control/world`; without them CLIENT-07 judges `endDate` only and says so. Record with "
+        "`conformance.client.vcr_filter_headers()` as vcrpy's `filter_headers`: the tokens are replaced, the "
+        "headers (and the `Bearer` scheme) stay.",
+        "- Each finding quotes the offending request (and the one before it, where the rule is about a "
+        "sequence) as a curl line with the credentials masked, and says what the vendor's API does with it.",
+        "",
+        "## Extensions of the reference simulator for client tests", "",
+        "Our own control calls, next to those of docs/simulator-contract.md; other simulators need not offer "
+        "them, and the suite never uses them.", "",
+        "- `GET /__control/client-report` (with `--strict`): the client report so far, as JSON.",
+        "- `PUT /__control/outage` `{\"requests\": N, \"status\": 503}`: the next N calls of the four "
+        "operations are answered with that 5xx status (500–599, default 503) and an error body, nothing "
+        "else happens — to rehearse the vendor's bad day (and CLIENT-09). Answer: 200 with the same object.",
+        "",
+    ]
     for r in CLIENT_RULES.values():
         t = CLIENT_TEXT[r.id]
         out += [f"## {r.id}", "", f"**{r.level}** — {t.text}", "", f"- Rests on: {t.evidence}",

@@ -17,7 +17,7 @@ from typing import Any
 from conformance.spec.rules import RULES, Level, Rule
 from conformance.suite.http import Exchange, mask
 
-__all__ = ["Finding", "Outcome", "Results", "RuleVerdict", "outcome_counts", "rules_json"]
+__all__ = ["Finding", "Outcome", "Results", "RuleVerdict", "mask_all", "outcome_counts", "rules_json"]
 
 
 class Outcome(StrEnum):
@@ -203,3 +203,15 @@ def rules_json(verdicts: Mapping[str, RuleVerdict], catalogue: Mapping[str, Rule
 
 def outcome_counts(verdicts: Mapping[str, RuleVerdict]) -> dict[str, int]:
     return {o.value: sum(1 for v in verdicts.values() if v.outcome is o) for o in Outcome}
+
+
+def mask_all(value: Any, secrets: set[str]) -> Any:
+    """Every string in a report (keys included) with the secrets masked: no report may ever carry a
+    token (CONTRACT §3), whatever path a text took into it."""
+    if isinstance(value, str):
+        return mask(value, secrets)
+    if isinstance(value, dict):
+        return {mask_all(k, secrets): mask_all(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_all(v, secrets) for v in value]
+    return value
