@@ -105,3 +105,12 @@ def test_the_outage_control_call() -> None:
         assert answer.json() == {"requests": 1, "status": 503}
         failed = http.get(missing, headers=GOOD)
         assert failed.status_code == 503 and failed.json()["errorCode"]
+
+
+def test_the_public_surface_of_the_client_gate() -> None:
+    import conformance.client as gate
+
+    assert sorted(gate.__all__) == ["REPORT_KIND", "ClientJudge", "ClientRequest", "judge_cassette", "judge_requests",
+                                    "vcr_filter_headers"]
+    for name in gate.__all__:
+        assert hasattr(gate, name)
