@@ -270,8 +270,9 @@ def blind_repeat(results: Results, req: ClientRequest, op: Operation, seen: Seen
     if earlier is not None:
         _fail(results, "CLIENT-09", "a failed schedule request repeated without looking first",
               expected="a GET on the account (did the first attempt take effect?) before scheduling again",
-              actual=f"the same schedule request again after a {earlier.status}", requests=[earlier, req])
-    if req.status is not None and req.status >= 500:
+              actual=f"the same schedule request again after {earlier.status or 'no answer'}",
+              requests=[earlier, req])
+    if req.status is None or req.status >= 500:  # no answer at all: the same uncertainty as a 5xx
         results.exercised("CLIENT-09", CHECK)
         seen.failed_posts.append((key, req))
 

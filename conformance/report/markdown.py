@@ -41,7 +41,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     out.append("")
     meta = [("target" if not client else "judged", f"`{report.get('target', '?')}`"),
             ("control plane", "yes" if report.get("control_plane") else "no (black-box)"),
-            ("seed", f"`{report.get('seed')}`"),
+            *([] if client else [("seed", f"`{report.get('seed')}`")]),
             ("suite version", report.get("suite_version", "?")),
             ("generated", report.get("generated_at", "?"))]
     if report.get("selected_rules"):

@@ -47,6 +47,10 @@ def _bind(host: str, port: int) -> socket.socket:
         # let two servers listen on one port (Linux refuses that with EADDRINUSE).
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
+        # Listening now, not when uvicorn gets round to it: whoever reads the URL we print may
+        # connect at once, and a bound socket that is not listening yet refuses the connection.
+        # (uvicorn listens on it again; that is harmless.)
+        sock.listen(2048)
     except OSError as exc:
         sock.close()
         raise SimulatorStartError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
@@ -154,10 +158,9 @@ def serve_forever(*, host: str = "127.0.0.1", port: int = 8080, world: World | N
                      client_report=client_report)
     sock = _bind(host, port)
     base_url = _base_url(sock)
-    # Installed before the URL is out: whoever read it may stop us at once (see below).
+    # Installed before the URL is out: whoever reads it may stop us at once (see below).
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
-    print(base_url, file=out, flush=True)
     clock = ("following wall time" if realtime else "frozen; move it with PUT /__control/clock" if control_plane
              else "frozen (no control plane: add --realtime to let campaigns progress)")
     # In the main thread uvicorn handles SIGINT/SIGTERM itself (graceful shutdown), restores the
@@ -165,6 +168,7 @@ def serve_forever(*, host: str = "127.0.0.1", port: int = 8080, world: World | N
     # SIGTERM through this handler as _Terminated. Without it, the default SIGTERM action would kill
     # the process after the shutdown, before anyone could write a report.
     try:
+        print(base_url, file=out, flush=True)
         print(f"FOTA v1 reference simulator: clock {clock}; world with {len(simulator.world.accounts)} "
               f"account(s). Ctrl-C stops.", file=err, flush=True)
         server.run(sockets=[sock])

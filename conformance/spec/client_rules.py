@@ -121,7 +121,8 @@ CLIENT_TEXT: dict[str, ClientRuleText] = {
                  "an upgrade that has started cannot be cancelled.",
         vendor="answers 400; the campaign is unchanged"),
     "CLIENT-09": ClientRuleText(
-        text="After a schedule request failed with a 5xx, the client does not send a schedule request for the "
+        text="After a schedule request failed with a 5xx (or got no answer), the client does not send a schedule "
+             "request for the "
              "same account, firmware and devices again before it has looked (any GET on that account) whether "
              "the first attempt took effect. A server cannot see a client's timeout, and vcrpy records no "
              "interaction without an answer: repeats after a timeout go unnoticed (said in the report).",

@@ -110,7 +110,7 @@ def test_the_outage_control_call() -> None:
 def test_the_public_surface_of_the_client_gate() -> None:
     import conformance.client as gate
 
-    assert sorted(gate.__all__) == ["REPORT_KIND", "ClientJudge", "ClientRequest", "judge_cassette", "judge_requests",
-                                    "vcr_filter_headers"]
+    assert sorted(gate.__all__) == sorted(["REPORT_KIND", "ClientJudge", "ClientRequest", "judge_cassette",
+                                           "judge_requests", "vcr_filter_headers"])
     for name in gate.__all__:
         assert hasattr(gate, name)
