@@ -19,13 +19,13 @@ from functools import cache
 from typing import Any, Final
 
 from jsonschema.exceptions import ValidationError, best_match
-from openapi_schema_validator import OAS30Validator, oas30_format_checker
+from openapi_schema_validator import OAS30Validator
 
 from conformance.client._observed import ClientRequest, Operation
 from conformance.simulator.validation import RequestSchemas
 from conformance.spec.client_rules import CLIENT_TEXT
 from conformance.spec.lifecycle import STARTED, TERMINAL
-from conformance.spec.openapi import load_openapi
+from conformance.spec.openapi import Document, escape, load_openapi
 from conformance.spec.rules import Level
 from conformance.suite.oracle import is_json_media_type
 from conformance.suite.results import Results
@@ -141,7 +141,15 @@ def _schemas() -> RequestSchemas:
 
 @cache
 def _validator(operation_id: str) -> OAS30Validator:
-    return OAS30Validator(_schemas().body_schema(operation_id), format_checker=oas30_format_checker)
+    """The validator of the operation's JSON request body in openapi.yaml (references resolved by
+    ``referencing``, as for every other reader of the document)."""
+    doc = Document(load_openapi())
+    for path, item in doc.contents.get("paths", {}).items():
+        for method, op in item.items():
+            if isinstance(op, dict) and op.get("operationId") == operation_id:
+                _, at = doc.deref(op["requestBody"], f"/paths/{escape(path)}/{method}/requestBody")
+                return doc.validator(f"{at}/content/{escape('application/json')}/schema")
+    raise KeyError(f"openapi.yaml has no operation {operation_id!r}")
 
 
 def _relevant(error: ValidationError) -> bool:

@@ -20,7 +20,7 @@ from conformance.client._checks import CHECKS, Seen, observe_answer
 from conformance.client._observed import ClientRequest
 from conformance.spec.client_rules import CLIENT_RULES
 from conformance.spec.world import WorldError, parse_instant
-from conformance.suite.results import Outcome, Results, mask_all, outcome_counts, rules_json
+from conformance.suite.results import REPORT_VERSION, Outcome, Results, mask_all, rule_entries, summary
 
 __all__ = ["REPORT_KIND", "ClientJudge", "judge_requests"]
 
@@ -124,7 +124,7 @@ class ClientJudge:
                 verdict.details.append(TIMEOUTS)
         notes = [f"{n} × {what}" for what, n in sorted(other.items())]
         report: dict[str, Any] = {
-            "report_version": 1,
+            "report_version": REPORT_VERSION,
             "suite_version": _version(),
             "kind": REPORT_KIND,
             "conformant": not any(v.outcome is Outcome.FAILED for v in verdicts.values()),
@@ -135,10 +135,10 @@ class ClientJudge:
             "duration_s": round(time.monotonic() - self._started, 3),
             "requests": judged,
             "not_judged": notes,
-            "summary": outcome_counts(verdicts),
+            "summary": summary(verdicts),
             "checks": [],
             "suite_errors": [],
-            "rules": rules_json(verdicts, CLIENT_RULES),
+            "rules": rule_entries(verdicts, CLIENT_RULES),
         }
         masked: dict[str, Any] = mask_all(report, secrets)
         return masked

@@ -17,7 +17,11 @@ from typing import Any
 from conformance.spec.rules import RULES, Level, Rule
 from conformance.suite.http import Exchange, mask
 
-__all__ = ["Finding", "Outcome", "Results", "RuleVerdict", "mask_all", "outcome_counts", "rules_json"]
+__all__ = ["REPORT_VERSION", "Finding", "Outcome", "Results", "RuleVerdict", "mask_all", "rule_entries",
+           "summary"]
+
+#: The version of the JSON report's shape: one for the run report and the cassette report alike.
+REPORT_VERSION = 1
 
 
 class Outcome(StrEnum):
@@ -186,10 +190,12 @@ class Results:
             return out
 
 
-def rules_json(verdicts: Mapping[str, RuleVerdict], catalogue: Mapping[str, Rule] = RULES) -> dict[str, Any]:
-    """The report's ``rules`` object: one entry per rule (CONTRACT §2 shape plus our extensions).
-    One function for every report (``run``, the client judge), so their rule entries cannot drift."""
-    out: dict[str, Any] = {}
+def rule_entries(verdicts: Mapping[str, RuleVerdict],
+                 catalogue: Mapping[str, Rule] = RULES) -> dict[str, dict[str, Any]]:
+    """The report's ``rules`` object: one entry per rule, the same shape for a live run, a judged
+    recording and the client gate (``catalogue``: the CLIENT rules) (``branch`` present for every
+    rule that has allowed branches)."""
+    out: dict[str, dict[str, Any]] = {}
     for rule_id, v in verdicts.items():
         r = catalogue[rule_id]
         entry: dict[str, Any] = {"outcome": str(v.outcome), "details": v.details, "level": str(r.level),
@@ -201,7 +207,8 @@ def rules_json(verdicts: Mapping[str, RuleVerdict], catalogue: Mapping[str, Rule
     return out
 
 
-def outcome_counts(verdicts: Mapping[str, RuleVerdict]) -> dict[str, int]:
+def summary(verdicts: Mapping[str, RuleVerdict]) -> dict[str, int]:
+    """How many rules came out each way: the report's ``summary``."""
     return {o.value: sum(1 for v in verdicts.values() if v.outcome is o) for o in Outcome}
 
 
