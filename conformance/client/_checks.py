@@ -30,7 +30,7 @@ from conformance.spec.rules import Level
 from conformance.suite.oracle import is_json_media_type
 from conformance.suite.results import Results
 
-__all__ = ["CHECKS", "Seen", "observe_answer"]
+__all__ = ["CHECKS", "Seen", "enforcers", "observe_answer"]
 
 CHECK: Final = "client"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -87,6 +87,7 @@ _NOT_JSON: Final[Any] = object()
 # --- CLIENT-01, CLIENT-02: credentials --------------------------------------------------------------
 
 def credentials(results: Results, req: ClientRequest, op: Operation, seen: Seen) -> None:
+    """Both credentials on every call (CLIENT-01), and the Bearer scheme (CLIENT-02)."""
     results.exercised("CLIENT-01", CHECK)
     missing = [name for name in ("Authorization", "VZ-M2M-Token") if not (req.header(name) or "").strip()]
     if missing:
@@ -107,6 +108,7 @@ def credentials(results: Results, req: ClientRequest, op: Operation, seen: Seen)
 # --- CLIENT-03 .. CLIENT-07: bodies ---------------------------------------------------------------
 
 def content(results: Results, req: ClientRequest, op: Operation, seen: Seen) -> None:
+    """A POST/PUT body is a JSON object labelled application/json, or */* on PUT (CLIENT-03)."""
     if op.name not in OPERATION_IDS:
         return
     results.exercised("CLIENT-03", CHECK)
@@ -167,6 +169,7 @@ def _where(error: ValidationError) -> str:
 
 
 def schema(results: Results, req: ClientRequest, op: Operation, seen: Seen) -> None:
+    """A POST/PUT body is valid against its request schema in openapi.yaml (CLIENT-04, CLIENT-05)."""
     if op.name not in OPERATION_IDS:
         return
     data = _body(req)
@@ -187,6 +190,7 @@ def schema(results: Results, req: ClientRequest, op: Operation, seen: Seen) -> N
 
 
 def spelling(results: Results, req: ClientRequest, op: Operation, seen: Seen) -> None:
+    """The documented field names: no devicelist (MUST), no unknown fields (SHOULD) (CLIENT-06)."""
     if op.name not in OPERATION_IDS:
         return
     data = _body(req)
@@ -215,6 +219,7 @@ def _date(value: object) -> date | None:
 
 
 def dates(results: Results, req: ClientRequest, op: Operation, seen: Seen) -> None:
+    """endDate not before startDate, startDate not before the target's today (CLIENT-07)."""
     if op.name != "schedule":
         return
     data = _body(req)
@@ -239,6 +244,7 @@ def dates(results: Results, req: ClientRequest, op: Operation, seen: Seen) -> No
 # --- CLIENT-08 .. CLIENT-10: conduct -----------------------------------------------------------------
 
 def closed_campaign(results: Results, req: ClientRequest, op: Operation, seen: Seen) -> None:
+    """No PUT or DELETE of a campaign the client has seen started, ended or cancelled (CLIENT-08)."""
     if op.name not in ("change", "cancel") or op.account is None or op.upgrade_id is None:
         return
     key = (op.account, op.upgrade_id)
@@ -266,6 +272,7 @@ def _schedule_key(req: ClientRequest) -> tuple[str, str, frozenset[str]] | None:
 
 
 def blind_repeat(results: Results, req: ClientRequest, op: Operation, seen: Seen) -> None:
+    """No schedule request repeated after a 5xx without a look at the account first (CLIENT-09)."""
     if op.account is not None and op.name == "details":
         # A look at the account: whatever failed before, the client can now know whether it took effect.
         seen.failed_posts = [(k, r) for k, r in seen.failed_posts if k[0] != op.account]
@@ -290,6 +297,7 @@ def _identity(req: ClientRequest) -> tuple[str, str, bytes, str, str]:
 
 
 def unchanged_repeat(results: Results, req: ClientRequest, op: Operation, seen: Seen) -> None:
+    """No request sent again unchanged after a 4xx (CLIENT-10)."""
     identity = _identity(req)
     earlier = seen.refused.get(identity)
     if earlier is not None:
@@ -306,6 +314,23 @@ def unchanged_repeat(results: Results, req: ClientRequest, op: Operation, seen: 
 #: Every check, in the order they judge a request (before its answer updates ``Seen``).
 CHECKS: Final[tuple[Callable[[Results, ClientRequest, Operation, Seen], None], ...]] = (
     credentials, content, schema, spelling, dates, closed_campaign, blind_repeat, unchanged_repeat)
+
+
+#: The rules each check judges (docs/rules.md lists the checks of each rule).
+RULES_OF: Final[dict[Callable[[Results, ClientRequest, Operation, Seen], None], tuple[str, ...]]] = {
+    credentials: ("CLIENT-01", "CLIENT-02"), content: ("CLIENT-03",), schema: ("CLIENT-04", "CLIENT-05"),
+    spelling: ("CLIENT-06",), dates: ("CLIENT-07",), closed_campaign: ("CLIENT-08",),
+    blind_repeat: ("CLIENT-09",), unchanged_repeat: ("CLIENT-10",)}
+
+
+def enforcers() -> dict[str, list[tuple[str, str]]]:
+    """rule → [(check name, what it does)], for docs/rules.md and ``fota-conformance rules``."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for check in CHECKS:
+        summary = " ".join((check.__doc__ or "").split())
+        for rule_id in RULES_OF[check]:
+            out.setdefault(rule_id, []).append((f"client.{check.__name__}", summary))
+    return out
 
 
 def observe_answer(req: ClientRequest, op: Operation, seen: Seen) -> None:

@@ -9,9 +9,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from conformance.spec.client_rules import CLIENT_RULES
-from conformance.spec.rules import FAMILIES, RULES, Rule
+from conformance.spec.rules import FAMILIES, RULES, Rule, doc_ref
 
-__all__ = ["FAMILY_ORDER", "OUTCOMES", "by_family", "counts", "finding_lines", "finding_summary",
+__all__ = ["FAMILY_ORDER", "OUTCOMES", "by_family", "counts", "doc", "finding_lines", "finding_summary",
            "is_client_report", "reason", "safe", "verdict_line"]
 
 #: The order the report's families are grouped in: the catalogue's.
@@ -79,6 +79,11 @@ def _known(rule_id: str) -> Rule | None:
 def is_client_report(report: Mapping[str, Any]) -> bool:
     """A report of the client gate (``simulate --strict``, ``check-cassette --client``)."""
     return report.get("kind") == "client"
+
+
+def doc(rule_id: str, entry: Mapping[str, Any]) -> str:
+    """Where the rule is explained (docs/rules.md#put-04): the report's own ``doc``, else the catalogue's."""
+    return str(entry.get("doc") or doc_ref(rule_id))
 
 
 def level(rule_id: str, entry: Mapping[str, Any]) -> str:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from conformance.spec.rules import RULES, Level, Rule
+from conformance.spec.rules import RULES, Level, Rule, doc_ref
 from conformance.suite.http import Exchange, mask
 
 __all__ = ["REPORT_VERSION", "Finding", "Outcome", "Results", "RuleVerdict", "mask_all", "rule_entries",
@@ -55,7 +55,7 @@ class Finding:
         return data
 
     def detail(self) -> str:
-        """The one-line form used in the CONTRACT's ``details`` list."""
+        """The one-line form used in a report's ``details`` list."""
         return f"{self.title}: expected {self.expected}; got {self.actual}"
 
 
@@ -161,7 +161,7 @@ class Results:
             return list(self._findings)
 
     def verdicts(self) -> dict[str, RuleVerdict]:
-        """One verdict per rule of the catalogue, in catalogue order."""
+        """One verdict per rule of the catalogue, in its order."""
         with self._lock:
             out: dict[str, RuleVerdict] = {}
             for rule_id in self.catalogue:
@@ -199,7 +199,7 @@ def rule_entries(verdicts: Mapping[str, RuleVerdict],
     for rule_id, v in verdicts.items():
         r = catalogue[rule_id]
         entry: dict[str, Any] = {"outcome": str(v.outcome), "details": v.details, "level": str(r.level),
-                                 "title": r.title, "family": r.family, "checks": v.checks,
+                                 "title": r.title, "family": r.family, "checks": v.checks, "doc": doc_ref(rule_id),
                                  "findings": [f.to_json() for f in v.findings]}
         if v.branch is not None or r.has_branches:
             entry["branch"] = v.branch
@@ -214,7 +214,7 @@ def summary(verdicts: Mapping[str, RuleVerdict]) -> dict[str, int]:
 
 def mask_all(value: Any, secrets: set[str]) -> Any:
     """Every string in a report (keys included) with the secrets masked: no report may ever carry a
-    token (CONTRACT §3), whatever path a text took into it."""
+    token (docs/simulator-contract.md#safety), whatever path a text took into it."""
     if isinstance(value, str):
         return mask(value, secrets)
     if isinstance(value, dict):

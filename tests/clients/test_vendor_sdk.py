@@ -272,7 +272,7 @@ def _sdk_scenario(client: VerizonClient, start_day: date, devices: list[str]) ->
 def test_the_client_gate_judges_the_sdk_clean(tmp_path: Path) -> None:
     """The vendor's SDK driving a full scenario breaks no CLIENT rule, live (simulate --strict) and
     from a vcrpy cassette of the same calls. Its one deviation from the pages, Content-Type */* on
-    PUT, is the allowed branch of CLIENT-03 (documented in docs/client-rules.md)."""
+    PUT, is the allowed branch of CLIENT-03 (documented in docs/rules.md#client-03)."""
     from gate import problems, recorder, strict_simulator
 
     from conformance.client import judge_cassette
