@@ -36,7 +36,12 @@ def _server_checks() -> Enforcers:
         spec = load_checks()[name]
         return (FAMILIES.index(module) if module in FAMILIES else len(FAMILIES), spec.func.__code__.co_firstlineno)
 
+    from conformance.suite.toolkit import UNIVERSAL_RULES
+
     out: dict[str, list[tuple[str, str]]] = {}
+    for rule_id in UNIVERSAL_RULES:
+        # Not a registered check: the one path every request takes judges these on every answer.
+        out[rule_id] = [("toolkit.Calls", "Judges every answer any check receives, once, as it arrives.")]
     for spec in (load_checks()[name] for name in sorted(load_checks(), key=order)):
         # The docstring's first paragraph, in one line: CheckSpec.doc stops at the first line break.
         summary = " ".join((spec.func.__doc__ or "").strip().split("\n\n")[0].split())
