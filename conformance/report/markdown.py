@@ -16,6 +16,8 @@ from conformance.report.common import (
     finding_summary,
     is_client_report,
     level,
+    notices,
+    partly,
     reason,
     title,
     verdict_line,
@@ -50,6 +52,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     out.append("")
     out.append(f"**{verdict_line(report)}**")
     out.append("")
+    for notice in notices(report):
+        out += [f"> **{_cell(notice)}**", ""]
     meta = [("target" if not client else "judged", f"`{report.get('target', '?')}`"),
             ("control plane", "yes" if report.get("control_plane") else "no (black-box)"),
             *([] if client else [("seed", f"`{report.get('seed')}`")]),
@@ -65,7 +69,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     for _family, entries in by_family(report):
         for rule_id, entry in entries:
             outcome = str(entry.get("outcome"))
-            out.append(f"| {rule_id} | {level(rule_id, entry)} | {_ICON.get(outcome, outcome)} | "
+            shown = _ICON.get(outcome, outcome) + (" (in part)" if outcome != "skipped" and partly(entry) else "")
+            out.append(f"| {rule_id} | {level(rule_id, entry)} | {shown} | "
                        f"{_cell(entry.get('branch') or '')} | {_cell(title(rule_id, entry))} |")
     out.append("")
     problems = [(rid, e) for _f, entries in by_family(report) for rid, e in entries
@@ -75,6 +80,15 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         out.append("")
         for rule_id, entry in problems:
             out += _problem(rule_id, entry, report.get("seed"))
+    gaps = [(rid, partly(e)) for _f, entries in by_family(report) for rid, e in entries
+            if e.get("outcome") != "skipped" and partly(e)]
+    if gaps:
+        out.append("<details><summary>Rules tested in part, and what was not tested</summary>")
+        out.append("")
+        out += [f"- **{rid}**: {_cell('; '.join(g))}" for rid, g in gaps]
+        out.append("")
+        out.append("</details>")
+        out.append("")
     skipped = [(rid, e) for _f, entries in by_family(report) for rid, e in entries if e.get("outcome") == "skipped"]
     if skipped:
         out.append("<details><summary>Skipped rules and why</summary>")
