@@ -1,0 +1,378 @@
+"""One recorded answer against another answer to the same request: what differs, and which rule it touches.
+
+Shared by ``replay`` (recording vs. the target's answer now) and ``diff`` (an old recording vs. a new
+one), so that both name a difference the same way and attribute it to the same rule.
+
+A recording does not say *why* a request was sent, so the rule an interaction is evidence for is
+read from the request and from what the recording has shown so far (``Story``): a POST whose body
+breaks the documented schema is POST-03's, one that fits it but was refused is POST-04's; a PUT on a
+campaign last seen started is PUT-04's; a GET after a DELETE 200 is LIFE-06's; a 401 is AUTH-01's
+(no Bearer) or AUTH-02's; and so on. Where the rules allow several behaviours (POST-04, PUT-03,
+PUT-05, AUTH-03, LIFE-06, POST-05), the *branch* each side took is named as the suite names it, and a
+change from one allowed branch to another is a difference marked ``allowed``: still conformant, but
+a client that relied on the old branch breaks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from conformance.spec.lifecycle import STARTED, TERMINAL, Status, is_allowed_change
+from conformance.spec.openapi import request_validator, response_validator
+from conformance.suite.http import Exchange
+from conformance.suite.oracle import PUT_SUCCESS, error_problem, is_json_media_type
+
+__all__ = ["ITEM", "STATUSES", "Difference", "Op", "Story", "attribute", "branch_of", "classify", "compare", "same_path"]
+
+ITEM: Final = "/upgrades/{accountName}/upgrade/{upgradeId}"
+_ITEM_RE = re.compile(r"^(.*?)/upgrades/([^/]+)/upgrade/([^/]+)/?$")
+_POST_RE = re.compile(r"^(.*?)/upgrades/?$")
+_CONTROL_RE = re.compile(r"^(.*?)/__control/(clock|world)/?$")
+STATUSES: Final = frozenset(s.value for s in Status)
+#: The fields of a 200 answer that must say the same whatever the target (after mapping by role).
+MUST_MATCH: Final = {
+    "POST": ("accountName", "firmwareName", "firmwareTo", "startDate", "status"),
+    "GET": ("id", "accountName", "firmwareName", "firmwareTo", "startDate", "status"),
+    "PUT": ("id", "accountName"),
+    "DELETE": ("success",),
+}
+#: Which rule a 200 answer's form belongs to (as in the cassette judge).
+BODY_RULE: Final = {"POST": "POST-01", "PUT": "PUT-01", "GET": "LIFE-04", "DELETE": "LIFE-06"}
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """What a recorded request is: an API operation, a control-plane call, or something else."""
+
+    kind: str  # "api" | "control" | "other"
+    template: str  # "/upgrades", ITEM, "/__control/clock", "/__control/world", or the raw path
+    base_path: str = ""  # the part of the path before the template (e.g. "/api/fota/v1")
+    account: str | None = None
+    upgrade_id: str | None = None
+
+
+def classify(method: str, url: str) -> Op:
+    path = urlsplit(url).path
+    if m := _CONTROL_RE.match(path):
+        return Op("control", f"/__control/{m.group(2)}", m.group(1))
+    if method == "POST" and (m := _POST_RE.match(path)):
+        return Op("api", "/upgrades", m.group(1))
+    if method in ("GET", "PUT", "DELETE") and (m := _ITEM_RE.match(path)):
+        return Op("api", ITEM, m.group(1), m.group(2), m.group(3))
+    return Op("other", path)
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One behavioural difference between the old (recorded) answer and the new one."""
+
+    #: The rule it touches; None when no rule speaks about it (an errorCode text, an extra field).
+    rule: str | None
+    kind: str  # "status", "error or success", "branch", "field", "field appeared", "field vanished", …
+    what: str
+    old: str
+    new: str
+    #: Both sides are behaviours the rule allows (another branch): conformant, but clients may notice.
+    allowed: bool = False
+    where: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def line(self) -> str:
+        tag = " (another allowed branch)" if self.allowed else ""
+        return f"{self.where + ': ' if self.where else ''}{self.kind} {self.what}: {self.old} → {self.new}{tag}"
+
+
+@dataclass
+class _Seen:
+    status: str | None = None
+    cancelled: bool = False
+    valid_request: bool = True
+    #: IMEI → "append" | "remove": the last successful change of that device.
+    changed: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Story:
+    """What one side's conversation has shown so far (the recording, in a replay)."""
+
+    campaigns: dict[str, _Seen] = field(default_factory=dict)
+
+    def observe(self, method: str, op: Op, ex: Exchange) -> None:
+        data = ex.data if ex.status == 200 else None
+        if op.kind != "api" or not isinstance(data, dict):
+            return
+        if method == "POST" and isinstance(data.get("id"), str):
+            self.campaigns[data["id"]] = _Seen(status=_str(data.get("status")),
+                                               valid_request=_schema_ok(method, op, _body(ex)))
+        elif op.upgrade_id is not None:
+            seen = self.campaigns.setdefault(op.upgrade_id, _Seen())
+            if method == "GET" and isinstance(data.get("status"), str):
+                seen.status = data["status"]
+            elif method == "DELETE" and data.get("success") is True:
+                seen.cancelled = True
+            elif method == "PUT":
+                for item in _items(ex):
+                    if item.get("status") in PUT_SUCCESS and isinstance(item.get("deviceId"), str):
+                        seen.changed[item["deviceId"]] = "remove" if item["status"] == "RemoveDeviceSucceed" \
+                            else "append"
+
+    def seen(self, upgrade_id: str | None) -> _Seen | None:
+        return self.campaigns.get(upgrade_id) if upgrade_id is not None else None
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _body(ex: Exchange) -> Any:
+    try:
+        return json.loads(ex.request_body) if ex.request_body else None
+    except (ValueError, RecursionError):
+        return None
+
+
+def _schema_ok(method: str, op: Op, body: Any) -> bool:
+    validator = request_validator(op.template, method)
+    return validator is None or not any(True for _ in validator.iter_errors(body))
+
+
+def _auth_rule(ex: Exchange) -> str | None:
+    headers = {k.lower(): v for k, v in ex.request_headers.items()}
+    status = ex.status
+    if status == 401:
+        auth = headers.get("authorization", "")
+        if not auth.lower().startswith("bearer "):
+            return "AUTH-01"
+        return "AUTH-02" if "vz-m2m-token" in headers else "AUTH-03"
+    if status == 403:
+        return "AUTH-04"
+    if status == 400 and "vz-m2m-token" not in headers and "authorization" in headers:
+        return "AUTH-03"
+    return None
+
+
+def attribute(method: str, op: Op, old: Exchange, story: Story) -> str:
+    """The rule the recorded interaction ``old`` is evidence for (see the module docstring)."""
+    if op.kind == "control":
+        return "SIM-01" if op.template.endswith("world") else "SIM-02"
+    if (rule := _auth_rule(old)) is not None:
+        return rule
+    body = _body(old)
+    if method in ("POST", "PUT") and not isinstance(body, dict):
+        return "WIRE-05"
+    seen = story.seen(op.upgrade_id)
+    if method == "POST":
+        if old.status == 200:
+            return "POST-01"
+        if "devicelist" in body and "deviceList" not in body:
+            return "POST-05"
+        return "POST-03" if not _schema_ok(method, op, body) else "POST-04"
+    if op.upgrade_id is not None and seen is None and old.status != 200:
+        return "PUT-05"  # an id this conversation never saw issued
+    if method == "PUT":
+        if not _schema_ok(method, op, body):
+            return "PUT-06"
+        if seen is not None and seen.cancelled:
+            return "LIFE-06"
+        if seen is not None and seen.status in STARTED | TERMINAL:
+            return "PUT-04"
+        if old.status != 200 or any(i.get("status") not in PUT_SUCCESS for i in _items(old)):
+            return "PUT-03"
+        return "PUT-02" if body.get("type") == "remove" else "PUT-01"
+    if method == "DELETE" or (seen is not None and seen.cancelled):
+        return "LIFE-06"
+    return "LIFE-04"
+
+
+def branch_of(rule: str, method: str, ex: Exchange) -> str | None:
+    """The allowed behaviour ``ex`` shows for ``rule`` (the suite's branch names), None when it shows
+    none of them (then a difference is a plain one)."""
+    status = ex.status
+    if status is None:
+        return None
+    is_error = 400 <= status < 500 and error_problem(ex) is None
+    if rule == "POST-04":
+        return "refused at once" if status == 400 and is_error else "accepted, then RequestFailed" \
+            if status == 200 else None
+    if rule == "POST-05":
+        return "refused with 400" if status == 400 and is_error else "alias accepted" if status == 200 else None
+    if rule == "PUT-03":
+        if status == 400 and is_error:
+            return "whole request refused with 400"
+        items = _items(ex)
+        return "failed item in a 200" if status == 200 and any(i.get("status") not in PUT_SUCCESS
+                                                               for i in items) else None
+    if rule == "PUT-05":
+        return None if not is_error else "400" if status == 400 else f"other 4xx ({status})"
+    if rule == "AUTH-03":
+        return f"refused with {status}" if status in (400, 401) and is_error else None
+    if rule == "LIFE-06" and method == "GET":
+        if is_error:
+            return "cancelled campaign answers 4xx"
+        data = ex.data
+        if status == 200 and isinstance(data, dict) and data.get("status") in TERMINAL:
+            return "cancelled campaign shows a terminal failed status"
+    return None
+
+
+def _items(ex: Exchange) -> list[dict[str, Any]]:
+    data = ex.data
+    items = data.get("deviceList") if isinstance(data, dict) else None
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+def _show(value: object) -> str:
+    return "absent" if value is _ABSENT else json.dumps(value, ensure_ascii=False)
+
+
+_ABSENT: Final = object()
+
+
+def _status_rule(seen: _Seen | None, old: object, new: object) -> str:
+    """Who speaks about a change of campaign status between two answers."""
+    if new not in STATUSES or old not in STATUSES:
+        return "LIFE-01"
+    if seen is not None and seen.cancelled:
+        return "LIFE-06"
+    if Status.REQUEST_FAILED in (old, new) and seen is not None and not seen.valid_request:
+        return "POST-04"
+    return "LIFE-02"
+
+
+def same_path(old: object, new: object) -> bool:
+    """Both statuses lie on one allowed path (one may simply be seen earlier than the other)."""
+    if old == new:
+        return True
+    if old not in STATUSES or new not in STATUSES:
+        return False
+    return is_allowed_change(Status(old), Status(new)) or is_allowed_change(Status(new), Status(old))
+
+
+def compare(method: str, op: Op, old: Exchange, new: Exchange, story: Story, *,
+            exact_status: bool = True) -> tuple[str, list[Difference]]:
+    """(the rule ``old`` is evidence for, every difference of ``new`` from it).
+
+    ``old`` must already speak the new side's vocabulary (ids, accounts, devices, dates mapped by
+    role). ``exact_status=False``: campaign statuses only need to lie on one allowed path (a target
+    whose clock the replay cannot move shows them earlier or later).
+    """
+    rule = attribute(method, op, old, story)
+    return rule, list(_differences(rule, method, op, old, new, story, exact_status))
+
+
+def _differences(rule: str, method: str, op: Op, old: Exchange, new: Exchange, story: Story,
+                 exact_status: bool) -> Iterator[Difference]:
+    if new.status is None:
+        yield Difference(rule, "no answer", "", str(old.status), new.error or "no response")
+        return
+    assert old.status is not None
+    if new.status >= 500 and old.status < 500:
+        yield Difference("WIRE-02", "status", "", str(old.status), str(new.status))
+        return
+    old_json = is_json_media_type(old.content_type) and old.is_json
+    if old_json and not (is_json_media_type(new.content_type) and new.is_json):
+        yield Difference("WIRE-01", "content", "", f"JSON ({old.content_type})",
+                         f"{new.content_type or 'no Content-Type'} {new.body_text(80)}")
+        return
+    if old.status != new.status:
+        b_old, b_new = branch_of(rule, method, old), branch_of(rule, method, new)
+        if b_old is not None and b_new is not None and b_old != b_new:
+            yield Difference(rule, "branch", "", b_old, b_new, allowed=True)
+            return
+        kind = "status" if old.status // 100 == new.status // 100 else "error or success"
+        yield Difference(rule, kind, "", f"{old.status}", f"{new.status} {new.body_text(120)}".rstrip())
+        if kind != "status":
+            return
+    if 400 <= new.status < 500:
+        if error_problem(old) is None and (problem := error_problem(new)) is not None:
+            yield Difference("WIRE-01", "error body", "", "an error response", problem)
+        o, n = old.data, new.data
+        if isinstance(o, dict) and isinstance(n, dict) and o.get("errorCode") != n.get("errorCode"):
+            # No rule names error codes: reported, but it does not touch a rule.
+            yield Difference(None, "error code", "", _show(o.get("errorCode", _ABSENT)),
+                             _show(n.get("errorCode", _ABSENT)))
+        return
+    if new.status != 200 or old.status != 200:
+        return
+    yield from _success(rule, method, op, old, new, story, exact_status)
+
+
+def _success(rule: str, method: str, op: Op, old: Exchange, new: Exchange, story: Story,
+             exact_status: bool) -> Iterator[Difference]:
+    o, n = old.data, new.data
+    if not isinstance(o, dict) or not isinstance(n, dict):
+        if o != n:
+            yield Difference(rule, "body", "", _short(o), _short(n))
+        return
+    body_rule = rule if rule.startswith(("PUT-", "POST-")) or method == "DELETE" else BODY_RULE[method]
+    validator = response_validator(op.template, method, 200)
+    if validator is not None:
+        errors_new = [e for e in validator.iter_errors(n) if list(e.absolute_path) != ["status"]]
+        if errors_new and not any(True for _ in validator.iter_errors(o)):
+            where = "/".join(str(p) for p in errors_new[0].absolute_path) or "(body)"
+            yield Difference(body_rule, "schema", f"at {where}", "matches openapi.yaml", errors_new[0].message)
+    seen = story.seen(op.upgrade_id)
+    for key in MUST_MATCH[method]:
+        ov, nv = o.get(key, _ABSENT), n.get(key, _ABSENT)
+        if key == "status":
+            if ov == nv or (not exact_status and same_path(ov, nv)):
+                continue
+            yield Difference(_status_rule(seen, ov, nv) if method == "GET" else body_rule, "campaign status", "",
+                             _show(ov), _show(nv))
+        elif ov != nv:
+            kind = "field vanished" if nv is _ABSENT else "field appeared" if ov is _ABSENT else "field"
+            yield Difference(body_rule, kind, key, _show(ov), _show(nv))
+    for key in sorted(set(o) ^ set(n)):
+        if key in MUST_MATCH[method] or key == "deviceList":
+            continue
+        # Keys no rule asks for (extra fields are allowed): reported, touching no rule.
+        kind = "field vanished" if key in o else "field appeared"
+        yield Difference(None, kind, key, _show(o.get(key, _ABSENT)), _show(n.get(key, _ABSENT)))
+    for d in _devices(rule, body_rule, method, o, n, exact_status):
+        yield d
+        change = seen.changed.get(d.what) if seen is not None and method == "GET" else None
+        if change is not None and d.kind in ("device item appeared", "device item vanished"):
+            # A successful change that did not last: "from then on" is PUT-01/PUT-02's own text.
+            yield replace(d, rule="PUT-01" if change == "append" else "PUT-02", kind=f"{change} did not last")
+
+
+def _devices(rule: str, body_rule: str, method: str, o: Mapping[str, Any], n: Mapping[str, Any],
+             exact_status: bool) -> Iterator[Difference]:
+    olist, nlist = o.get("deviceList"), n.get("deviceList")
+    if not isinstance(olist, list) or not isinstance(nlist, list):
+        if olist != nlist:
+            yield Difference(body_rule, "field", "deviceList", _short(olist), _short(nlist))
+        return
+    oi = {str(i.get("deviceId")): i for i in olist if isinstance(i, dict)}
+    ni = {str(i.get("deviceId")): i for i in nlist if isinstance(i, dict)}
+    for imei in [*oi, *(d for d in ni if d not in oi)]:
+        a, b = oi.get(imei), ni.get(imei)
+        if a is None or b is None:
+            yield Difference(body_rule, "device item appeared" if a is None else "device item vanished", imei,
+                             "listed" if a else "not listed", "listed" if b else "not listed")
+            continue
+        sa, sb = a.get("status"), b.get("status")
+        if sa != sb and (exact_status or method != "GET" or not same_path(sa, sb)):
+            item_rule = body_rule
+            if method == "PUT" and (sa not in PUT_SUCCESS or sb not in PUT_SUCCESS):
+                item_rule = "PUT-03"
+            yield Difference(item_rule, "device status", imei, _show(sa), _show(sb))
+        if method == "PUT" and ("Reason" in a) != ("Reason" in b):
+            yield Difference("PUT-07", "field vanished" if "Reason" in a else "field appeared",
+                             f"Reason of device {imei}", "present" if "Reason" in a else "absent",
+                             "present" if "Reason" in b else "absent")
+        for key in sorted((set(a) ^ set(b)) - {"Reason"}):
+            yield Difference(None, "field vanished" if key in a else "field appeared", f"{key} of device {imei}",
+                             _show(a.get(key, _ABSENT)), _show(b.get(key, _ABSENT)))
+
+
+def _short(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 120 else text[:120] + "…"

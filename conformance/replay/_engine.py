@@ -1,0 +1,526 @@
+"""Replaying recordings against a target: send each recorded request in order, compare each answer.
+
+Through the control plane when the target has one: the recorded world is loaded again (with fresh
+tokens of our own: a recording holds none) and every recorded clock move is replayed, so a faithful
+target answers exactly as recorded. Without one, ``--world`` says what the target holds: recorded
+accounts, firmware and devices map to it by role, dates move into the future, clock moves are
+skipped with the reason (campaign statuses after one are then only compared for lying on one
+allowed path), and the safety rails of a black-box run hold: only the world's account and devices,
+at most ``max_campaigns`` campaigns, every created campaign cancelled at the end (also on Ctrl-C).
+
+Every difference is a finding of the rule ``_compare.attribute`` names, collected in the suite's
+``Results``, so the report has the shape of ``run``'s and every renderer reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from email.utils import parsedate_to_datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
+
+from conformance.cassettes import PLACEHOLDER, Interaction, RecordedCassette
+from conformance.replay._compare import ITEM, Difference, Op, Story, branch_of, classify, compare
+from conformance.replay._roles import (
+    IMEI_LIKE,
+    Vocabulary,
+    clock_of,
+    day_shift,
+    fresh_tokens,
+    recorded_world,
+    world_roles,
+)
+from conformance.spec.rules import RULES, Level
+from conformance.spec.world import Credential, World, format_instant, parse_instant
+from conformance.suite.context import Ledger, suite_world
+from conformance.suite.http import Client, Exchange, TargetUnreachable
+from conformance.suite.results import Outcome, Results
+from conformance.suite.runner import ConfigError, RunAborted, validate_base_url
+
+__all__ = ["ReplaySettings", "replay"]
+
+CHECK: Final = "replay"
+#: Headers of the recording that belong to its connection, not to the request.
+_HOP: Final = frozenset({"host", "content-length", "connection", "accept-encoding", "user-agent",
+                         "x-schemathesis-testcaseid", "authorization", "vz-m2m-token", "proxy-authorization"})
+#: What recorders put where a token was: ours, and schemathesis' default replacement.
+_FILTERED: Final = (PLACEHOLDER, "[Filtered]")
+_CANONICAL: Final = {"accept": "Accept", "content-type": "Content-Type"}
+NOT_SHOWN: Final = "no replayed interaction is evidence for this rule"
+
+#: (name, index, total, "start" | "end"), like the runner's progress callback.
+Progress = Callable[[str, int, int, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaySettings:
+    timeout: float = 10.0
+    #: Without a control plane: create at most this many campaigns (all cancelled at the end) …
+    max_campaigns: int = 20
+    #: … each starting at least this many days after the target's today.
+    min_lead_days: int = 30
+
+
+@dataclass
+class _Target:
+    client: Client
+    has_control: bool
+    results: Results
+    settings: ReplaySettings
+    world: World | None
+    ledger: Ledger
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    edges: dict[tuple[str, str], int] = field(default_factory=dict)
+    cancelled: set[str] = field(default_factory=set)
+    secrets: set[str] = field(default_factory=set)
+
+
+def replay(cassettes: list[RecordedCassette], base_url: str, *, world: World | None = None,
+           settings: ReplaySettings | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """Replay every cassette, in order, against ``base_url``; the report is shaped like ``run_suite``'s.
+
+    Raises ConfigError (no ``world`` for a target without a control plane, a bad URL) and RunAborted
+    (the target does not answer). On KeyboardInterrupt, campaigns created on a black-box target are
+    cancelled before the interrupt propagates.
+    """
+    settings = settings or ReplaySettings()
+    base_url = validate_base_url(base_url)
+    started = time.monotonic()
+    secrets = {s for c in (world.credentials if world else ()) for s in (c.bearer, c.m2m)}
+    client = Client(base_url, timeout=settings.timeout, secrets=secrets)
+    try:
+        probe = client.send("GET", "/__control/clock", content_type=None)
+        if probe.status is None:
+            raise RunAborted(f"cannot reach {base_url}: {' '.join((probe.error or 'no answer').split())}")
+        has_control = probe.status == 200 and isinstance(probe.data, dict) and "now" in probe.data
+        if not has_control and world is None:
+            raise ConfigError("the target has no control plane (GET /__control/clock): pass --world FILE "
+                              "describing the account, firmware, devices and tokens it already holds")
+        target = _Target(client, has_control, Results(secrets=secrets), settings, world,
+                         Ledger(cap=None if has_control else settings.max_campaigns), secrets=set(secrets))
+        try:
+            for cassette in cassettes:
+                _Replay(target, cassette, progress).run()
+        except TargetUnreachable as exc:
+            raise RunAborted(" ".join(str(exc).split())) from None
+        finally:
+            if not has_control:
+                _cleanup(target)
+        return _report(target, base_url, cassettes, time.monotonic() - started)
+    finally:
+        client.close()
+
+
+class _Replay:
+    """One cassette against the target."""
+
+    def __init__(self, target: _Target, cassette: RecordedCassette, progress: Progress | None) -> None:
+        self.t = target
+        self.cassette = cassette
+        self.progress = progress
+        self.story = Story()
+        self.vocab = Vocabulary()
+        self.name = cassette.path.name
+        ops = [(ix, classify(ix.method, ix.url)) for ix in cassette.interactions]
+        self.ops = ops
+        world_ix = next((ix for ix, op in ops if op.template == "/__control/world" and ix.method == "PUT"), None)
+        self.recorded = recorded_world(world_ix.request_body) if world_ix is not None else None
+        self.world = self._target_world()
+        #: Where the recording moved the clock and this replay could not (black-box).
+        self.clock_skipped: int | None = None
+        self.world_loaded = False
+        #: Recorded ids first seen in a recorded answer, and where: a later request naming one
+        #: depends on the target having issued its counterpart.
+        self.issued_at: dict[str, int] = {}
+        self.target_status: dict[str, str] = {}
+        self._roles(ops)
+
+    # --- setting up the vocabulary -----------------------------------------------------------------
+    def _target_world(self) -> World:
+        if not self.t.has_control:
+            assert self.t.world is not None
+            return self.t.world
+        base = self.recorded or self.t.world or suite_world()
+        if self.recorded is None and (now := _recorded_instant(self.cassette)) is not None:
+            # No recorded world, but the recording's clock is known: dates keep their meaning.
+            base = replace(base, now=now)
+        world = fresh_tokens(base)
+        tokens = {s for c in world.credentials for s in (c.bearer, c.m2m)}
+        self.t.secrets |= tokens
+        self.t.client.secrets |= tokens
+        self.t.results.add_secrets(tokens)
+        return world
+
+    def _roles(self, ops: list[tuple[Interaction, Op]]) -> None:
+        accounts: list[str] = []
+        firmware: list[str] = []
+        devices: list[str] = []
+        starts: list[date] = []
+        clock_moves: list[datetime] = []
+        for ix, op in ops:
+            data = ix.request_data
+            if op.template == "/__control/clock" and isinstance(data, dict):
+                try:
+                    clock_moves.append(parse_instant(data.get("now")))
+                except ValueError:
+                    pass
+            # Only what the recording shows accepted maps by role: a fuzzer's random account or IMEI
+            # that was refused must stay unknown on the target too.
+            if op.kind != "api" or ix.status != 200:
+                continue
+            if op.account:
+                accounts.append(op.account)
+            if isinstance(data, dict):
+                if isinstance(data.get("accountName"), str):
+                    accounts.append(data["accountName"])
+                if isinstance(data.get("firmwareName"), str):
+                    firmware.append(data["firmwareName"])
+                for key in ("deviceList", "devicelist"):
+                    if isinstance(data.get(key), list):
+                        devices += [d for d in data[key] if isinstance(d, str)]
+                if ix.method == "POST" and ix.status == 200 and isinstance(data.get("startDate"), str):
+                    try:
+                        starts.append(date.fromisoformat(data["startDate"]))
+                    except ValueError:
+                        pass
+        world_roles(self.vocab, self.recorded, self.world, accounts, firmware, devices)
+        instant = _recorded_instant(self.cassette)
+        recorded_today = clock_of(self.recorded, clock_moves) or (instant.date() if instant else None)
+        if self.t.has_control:
+            target_today = self.world.today
+            lead = 0
+        else:
+            target_today = datetime.now(UTC).date()
+            lead = self.t.settings.min_lead_days
+        self.vocab.day_shift = day_shift(recorded_today, min(starts, default=None), target_today,
+                                         min_lead_days=lead)
+        self.clock_offset = (self.world.now - self.recorded.now) if self.recorded is not None else timedelta(0)
+
+    # --- the conversation ---------------------------------------------------------------------------
+    def run(self) -> None:
+        total = len(self.ops)
+        if self.t.has_control and not any(op.template == "/__control/world" and ix.method == "PUT"
+                                           for ix, op in self.ops):
+            # A recording without a world load (schemathesis, a black-box run): start from a known state.
+            self._load_world()
+        for i, (ix, op) in enumerate(self.ops):
+            label = f"{ix.method} {op.template}"
+            if self.progress:
+                self.progress(f"{self.name} #{ix.index} {label}", i, total, "start")
+            if op.kind == "control":
+                self._control(ix, op)
+            elif op.kind == "api":
+                self._api(ix, op)
+            else:
+                self._skip(ix, op, None, "not an operation of openapi.yaml or the control plane")
+            if self.progress:
+                self.progress(f"{self.name} #{ix.index} {label}", i, total, "end")
+
+    def _entry(self, ix: Interaction, op: Op, rule: str | None, outcome: str, *, target: Exchange | None = None,
+               differences: list[Difference] | None = None, reason: str | None = None) -> None:
+        entry: dict[str, Any] = {"cassette": self.name, "index": ix.index, "request": f"{ix.method} {op.template}",
+                                 "rule": rule, "outcome": outcome, "recorded": ix.status,
+                                 "target": target.status if target is not None else None,
+                                 "differences": [d.to_json() for d in differences or []]}
+        if reason:
+            entry["reason"] = reason
+        self.t.entries.append(entry)
+
+    def _skip(self, ix: Interaction, op: Op, rule: str | None, reason: str) -> None:
+        self._entry(ix, op, rule, "skipped", reason=reason)
+        if rule is not None:
+            self.t.results.skip(rule, f"{self.name} #{ix.index}: {reason}")
+
+    def _load_world(self) -> Exchange:
+        ex = self.t.client.send("PUT", "/__control/world", json=self.world.to_json())
+        if ex.status is None or not 200 <= ex.status < 300:
+            raise RunAborted(f"the target's control plane refused the recorded world: {ex.outcome()}")
+        self.world_loaded = True
+        return ex
+
+    def _control(self, ix: Interaction, op: Op) -> None:
+        rule = "SIM-01" if op.template == "/__control/world" else "SIM-02"
+        if not self.t.has_control:
+            if op.template == "/__control/clock" and ix.method == "PUT" and self.clock_skipped is None:
+                self.clock_skipped = ix.index
+                for r in ("LIFE-02", "LIFE-03", "LIFE-05", "PUT-04", "SIM-02", "SIM-04"):
+                    self.t.results.skip(r, f"{self.name}: the recording moved the clock at #{ix.index}; the target "
+                                           "has no control plane, so statuses after it are only compared for "
+                                           "lying on one allowed path")
+            self._skip(ix, op, None, "the target has no control plane: "
+                       + ("its world is --world" if op.template == "/__control/world" else "its clock cannot be moved"))
+            return
+        if op.template == "/__control/world":
+            if ix.method != "PUT":
+                self._skip(ix, op, None, "not a control-plane call of the contract")
+                return
+            ex = self._load_world()
+            self._entry(ix, op, rule, "same", target=ex)
+            return
+        if ix.method == "GET":
+            ex = self.t.client.send("GET", "/__control/clock", content_type=None)
+            self._entry(ix, op, None, "same" if ex.status == 200 else "different", target=ex)
+            return
+        data = ix.request_data
+        try:
+            now = parse_instant(data.get("now") if isinstance(data, dict) else None) + self.clock_offset
+        except ValueError:
+            self._skip(ix, op, None, "the recorded clock move has no readable 'now'")
+            return
+        ex = self.t.client.send("PUT", "/__control/clock", json={"now": format_instant(now)})
+        self.t.results.exercised(rule, CHECK)
+        if (ex.status == 200) != (ix.status == 200):
+            d = Difference(rule, "status", "clock move", str(ix.status), ex.outcome(), where=f"{self.name} #{ix.index}")
+            self._finding(d, ex)
+            self._entry(ix, op, rule, "different", target=ex, differences=[d])
+        else:
+            self._entry(ix, op, rule, "same", target=ex)
+
+    # --- API operations -------------------------------------------------------------------------------
+    def _api(self, ix: Interaction, op: Op) -> None:
+        old_ex = ix.exchange()
+        if op.upgrade_id is not None and op.upgrade_id in self.issued_at and op.upgrade_id not in self.vocab.values:
+            self._skip(ix, op, None, f"names the campaign created at #{self.issued_at[op.upgrade_id]}, which the "
+                                     "target did not create")
+            return
+        body = self._body(ix)
+        path = "/upgrades"
+        if op.template == ITEM:
+            path = f"/upgrades/{self.vocab.map_str(op.account or '')}/upgrade/{self.vocab.map_str(op.upgrade_id or '')}"
+        if not self.t.has_control and (why := self._unsafe(ix, op, body)) is not None:
+            self._skip(ix, op, None, why)
+            return
+        cred = self._credential(ix, op, body)
+        headers = self._headers(ix, cred)
+        if ix.method == "POST" and not self.t.has_control:
+            if self.t.ledger.cap is not None and len(self.t.ledger.created) >= self.t.ledger.cap:
+                self._skip(ix, op, "POST-01", f"the cap of {self.t.ledger.cap} created campaigns is reached "
+                                              "(--max-campaigns)")
+                return
+        content = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else None
+        ex = self.t.client.send(ix.method, path, content=content, headers=headers, content_type=None)
+        self._learn(ix, op, ex)
+        old = self._mapped(old_ex, ex)
+        exact = self.t.has_control and self.clock_skipped is None
+        rule, diffs = compare(ix.method, op, old, ex, self.story, exact_status=exact)
+        if not exact and diffs and self._time_dependent(ix, op):
+            self._entry(ix, op, rule, "skipped", target=ex, differences=diffs,
+                        reason="the answer depends on the target's clock, which the replay could not move")
+            self.story.observe(ix.method, op, old_ex)
+            return
+        where = f"{self.name} #{ix.index} {ix.method} {op.template}"
+        diffs = [replace(d, where=where) for d in diffs]
+        self._record(rule, ix.method, ex, diffs)
+        outcome = "same" if not diffs else "allowed branch" if all(d.allowed or d.rule is None for d in diffs) \
+            else "different"
+        self._entry(ix, op, rule, outcome, target=ex, differences=diffs)
+        self.story.observe(ix.method, op, old_ex)
+        self._track(ix, op, ex, cred)
+
+    def _time_dependent(self, ix: Interaction, op: Op) -> bool:
+        """After a skipped clock move, an answer about an existing campaign may differ only in time."""
+        return self.clock_skipped is not None and op.upgrade_id is not None and ix.method in ("PUT", "DELETE", "GET")
+
+    def _body(self, ix: Interaction) -> Any:
+        data = ix.request_data
+        if isinstance(data, dict | list):
+            return self.vocab.map_json(data)
+        return ix.request_body or None  # not JSON (WIRE-05 probes): sent byte for byte
+
+    def _unsafe(self, ix: Interaction, op: Op, body: Any) -> str | None:
+        """Black-box safety: only the account and the devices of --world are ever named."""
+        world = self.world
+        account = self.vocab.map_str(op.account) if op.account else None
+        if isinstance(body, dict) and isinstance(body.get("accountName"), str):
+            account = body["accountName"]
+        mine = {a for c in world.credentials for a in c.accounts}
+        if account is not None and account not in mine:
+            return f"names account {account}, which --world does not hold (safety: only the world's accounts)"
+        known = {d.imei for a in world.accounts for d in a.devices}
+        for key in ("deviceList", "devicelist"):
+            devices = body.get(key) if isinstance(body, dict) else None
+            for imei in devices if isinstance(devices, list) else []:
+                if isinstance(imei, str) and IMEI_LIKE.match(imei) and imei not in known:
+                    return f"names device {imei}, which --world does not hold (safety: only the world's devices)"
+        return None
+
+    def _headers(self, ix: Interaction, cred: Credential) -> dict[str, str]:
+        # Canonical names: the client sends its own Accept, and a second "accept" would be a second header.
+        out = {_CANONICAL.get(k.lower(), k): v for k, v in ix.request_headers.items() if k.lower() not in _HOP}
+        recorded = {k.lower(): v for k, v in ix.request_headers.items()}
+        if "authorization" in recorded:
+            scheme, _, token = recorded["authorization"].partition(" ")
+            if recorded["authorization"] in _FILTERED:
+                scheme, token = "Bearer", PLACEHOLDER
+            if token in _FILTERED:
+                token = cred.bearer
+            out["Authorization"] = f"{scheme} {token}".strip()
+        if "vz-m2m-token" in recorded:
+            token = recorded["vz-m2m-token"]
+            out["VZ-M2M-Token"] = cred.m2m if token in _FILTERED or token.endswith(PLACEHOLDER) else token
+        return out
+
+    def _credential(self, ix: Interaction, op: Op, body: Any) -> Credential:
+        """Which tokens stand in for the filtered ones: the account owner's, unless the recorded
+        answer says they were unknown (401: fresh tokens nobody knows) or foreign (403: another's)."""
+        account = self.vocab.map_str(op.account) if op.account else None
+        if account is None and isinstance(body, dict) and isinstance(body.get("accountName"), str):
+            account = body["accountName"]
+        creds = self.world.credentials
+        owner = next((c for c in creds if account in c.accounts), creds[0] if creds else None)
+        if ix.status == 401 or owner is None:
+            fresh = fresh_tokens(World(now=self.world.now, credentials=(Credential("x", "x", ()),))).credentials[0]
+            self.t.results.add_secrets((fresh.bearer, fresh.m2m))
+            return fresh
+        if ix.status == 403:
+            return next((c for c in creds if account not in c.accounts), owner)
+        return owner
+
+    def _learn(self, ix: Interaction, op: Op, ex: Exchange) -> None:
+        """An id first seen in a recorded answer maps to the id the target gave at the same step."""
+        old = ix.exchange().data
+        if ix.method != "POST" or ix.status != 200 or not isinstance(old, dict) or not isinstance(old.get("id"), str):
+            return
+        self.issued_at.setdefault(old["id"], ix.index)
+        new = ex.data
+        if ex.status == 200 and isinstance(new, dict) and isinstance(new.get("id"), str):
+            self.vocab.learn(old["id"], new["id"])
+
+    def _mapped(self, old: Exchange, new: Exchange) -> Exchange:
+        """The recorded exchange in the target's vocabulary (ids, accounts, devices, dates)."""
+        data = old.data
+        body = json.dumps(self.vocab.map_json(data)).encode() if isinstance(data, dict | list) else old.response_body
+        return Exchange(old.method, new.url, old.request_headers, old.request_body, old.status,
+                        old.response_headers, body)
+
+    def _record(self, rule: str, method: str, ex: Exchange, diffs: list[Difference]) -> None:
+        results = self.t.results
+        if RULES[rule].level is not Level.INFO:
+            results.exercised(rule, CHECK)
+        if RULES[rule].has_branches and (b := branch_of(rule, method, ex)) is not None:
+            results.branch(rule, b)
+        for d in diffs:
+            self._finding(d, ex)
+
+    def _finding(self, d: Difference, ex: Exchange) -> None:
+        results = self.t.results
+        rule = d.rule
+        if rule is None or RULES[rule].level is Level.INFO:
+            if rule is not None:
+                results.note(rule, f"{d.where}: {d.kind} {d.what}: recorded {d.old}, target {d.new}")
+            return
+        title = f"{d.where}: {d.kind}{' ' + d.what if d.what else ''} differs from the recording"
+        if d.allowed:
+            # Both allowed by the rule: conformant, but not what the recording shows.
+            results.fail(rule, CHECK, f"{title} (another allowed branch)", expected=d.old, actual=d.new,
+                         exchanges=[ex], severity=Level.SHOULD)
+        else:
+            results.fail(rule, CHECK, title, expected=d.old, actual=d.new, exchanges=[ex])
+
+    def _track(self, ix: Interaction, op: Op, ex: Exchange, cred: Credential) -> None:
+        """The target's side: campaigns to clean up, and the status changes it showed (the report's diagram)."""
+        data = ex.data if ex.status == 200 else None
+        if not isinstance(data, dict):
+            return
+        if ix.method == "POST" and isinstance(data.get("id"), str):
+            account = data.get("accountName") if isinstance(data.get("accountName"), str) else ""
+            self.t.ledger.record(str(account), data["id"], cred)
+            self.target_status[data["id"]] = str(data.get("status"))
+        elif ix.method == "DELETE" and data.get("success") is True:
+            self.t.cancelled.add(self.vocab.map_str(op.upgrade_id or ""))
+        elif ix.method == "GET" and isinstance(data.get("status"), str):
+            upgrade_id = self.vocab.map_str(op.upgrade_id or "")
+            before = self.target_status.get(upgrade_id)
+            if before is not None and before != data["status"]:
+                key = (before, data["status"])
+                self.t.edges[key] = self.t.edges.get(key, 0) + 1
+            self.target_status[upgrade_id] = data["status"]
+
+
+def _recorded_instant(cassette: RecordedCassette) -> datetime | None:
+    """When a recording without a world was made: the first answer's Date header (schemathesis keeps it)."""
+    for ix in cassette.interactions:
+        value = ix.response_headers.get("date")
+        if value:
+            try:
+                return parsedate_to_datetime(value).astimezone(UTC)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+@contextmanager
+def _deferred_interrupt() -> Iterator[None]:
+    from conformance.suite.runner import _sigint_deferred  # the run's own Ctrl-C discipline
+
+    with _sigint_deferred():
+        yield
+
+
+def _cleanup(t: _Target) -> None:
+    """Black-box safety: cancel every campaign this replay created and did not cancel itself."""
+    with _deferred_interrupt():
+        for account, upgrade_id, cred in t.ledger.created:
+            if upgrade_id in t.cancelled:
+                continue
+            try:
+                ex = t.client.send("DELETE", f"/upgrades/{account}/upgrade/{upgrade_id}",
+                                   headers={"Authorization": f"Bearer {cred.bearer}", "VZ-M2M-Token": cred.m2m},
+                                   content_type=None)
+            except TargetUnreachable:
+                return
+            if ex.status is not None and 200 <= ex.status < 300:
+                t.cancelled.add(upgrade_id)
+
+
+def _report(t: _Target, base_url: str, cassettes: list[RecordedCassette], duration: float) -> dict[str, Any]:
+    from conformance import __version__
+    from conformance.suite.runner import _mask_all
+
+    for rule_id in RULES:
+        t.results.skip(rule_id, NOT_SHOWN)
+    verdicts = t.results.verdicts()
+    rules: dict[str, Any] = {}
+    for rule_id, v in verdicts.items():
+        r = RULES[rule_id]
+        entry: dict[str, Any] = {"outcome": str(v.outcome), "details": v.details, "level": str(r.level),
+                                 "title": r.title, "family": r.family, "checks": v.checks,
+                                 "findings": [f.to_json() for f in v.findings]}
+        if v.branch is not None or r.has_branches:
+            entry["branch"] = v.branch
+        rules[rule_id] = entry
+    counts = {o.value: sum(1 for v in verdicts.values() if v.outcome is o) for o in Outcome}
+    by_outcome: dict[str, int] = {}
+    for e in t.entries:
+        by_outcome[e["outcome"]] = by_outcome.get(e["outcome"], 0) + 1
+    report = {
+        "report_version": 1,
+        "suite_version": __version__,
+        "source": "replay",
+        "conformant": not any(v.outcome is Outcome.FAILED for v in verdicts.values()),
+        "target": base_url,
+        "control_plane": t.has_control,
+        "seed": None,
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration_s": round(duration, 3),
+        "requests": t.client.count,
+        "cassettes": [{"path": str(c.path), "kind": c.kind, "interactions": len(c.interactions),
+                       "unanswered": c.unanswered} for c in cassettes],
+        "settings": {"timeout": t.settings.timeout, "max_campaigns": t.settings.max_campaigns,
+                     "min_lead_days": t.settings.min_lead_days},
+        "summary": counts,
+        "interaction_summary": by_outcome,
+        "created_campaigns": len(t.ledger.created),
+        "cancelled_campaigns": len(t.cancelled) if not t.has_control else 0,
+        "lifecycle": {"observed_edges": [{"from": a, "to": b, "count": n} for (a, b), n in sorted(t.edges.items())]},
+        "suite_errors": [],
+        "interactions": t.entries,
+        "rules": rules,
+    }
+    masked: dict[str, Any] = _mask_all(report, t.secrets | t.client.secrets)
+    return masked
+
