@@ -340,7 +340,8 @@ def _success(rule: str, method: str, op: Op, old: Exchange, new: Exchange, story
         change = seen.changed.get(d.what) if seen is not None and method == "GET" else None
         if change is not None and d.kind in ("device item appeared", "device item vanished"):
             # A successful change that did not last: "from then on" is PUT-01/PUT-02's own text.
-            yield replace(d, rule="PUT-01" if change == "append" else "PUT-02", kind=f"{change} did not last")
+            yield replace(d, rule="PUT-01" if change == "append" else "PUT-02",
+                          kind=f"device after a successful {change}")
 
 
 def _devices(rule: str, body_rule: str, method: str, o: Mapping[str, Any], n: Mapping[str, Any],

@@ -181,8 +181,10 @@ def _verdicts(a: RecordedCassette, b: RecordedCassette) -> list[Difference]:
     for rule_id, ea in ra["rules"].items():
         eb = rb["rules"].get(rule_id, {})
         if ea.get("outcome") != eb.get("outcome"):
+            new = str(eb.get("outcome"))
+            why = [str(x) for x in eb.get("details", []) if not str(x).startswith("partly untested")][:1]
             out.append(Difference(rule_id, "verdict", "check-cassette", str(ea.get("outcome")),
-                                  f"{eb.get('outcome')}: {'; '.join(eb.get('details', [])[:1]) or ''}".rstrip(": ")))
+                                  f"{new}: {why[0]}" if why and new in ("failed", "warned") else new))
     return out
 
 
