@@ -27,7 +27,8 @@ from conformance.spec.openapi import request_validator, response_validator
 from conformance.suite.http import Exchange
 from conformance.suite.oracle import PUT_SUCCESS, error_problem, is_json_media_type
 
-__all__ = ["ITEM", "STATUSES", "Difference", "Op", "Story", "attribute", "branch_of", "classify", "compare", "same_path"]
+__all__ = ["ITEM", "STATUSES", "Difference", "Op", "Story", "attribute", "branch_of", "classify", "compare",
+           "evidence", "same_path"]
 
 ITEM: Final = "/upgrades/{accountName}/upgrade/{upgradeId}"
 _ITEM_RE = re.compile(r"^(.*?)/upgrades/([^/]+)/upgrade/([^/]+)/?$")
@@ -189,6 +190,18 @@ def attribute(method: str, op: Op, old: Exchange, story: Story) -> str:
     if method == "DELETE" or (seen is not None and seen.cancelled):
         return "LIFE-06"
     return "LIFE-04"
+
+
+def evidence(rule: str, method: str, old: Exchange) -> list[str]:
+    """Every rule a comparison with the recorded answer ``old`` exercises (a replay passes them when
+    the answers agree): the interaction's own rule, the form of every answer, and what a 200 shows."""
+    out = [rule, "WIRE-01", "WIRE-02"]
+    if old.status == 200:
+        if method in ("POST", "GET"):
+            out += ["LIFE-01", "LIFE-02"] if method == "GET" else ["LIFE-01"]
+        if method == "PUT" and _items(old):
+            out.append("PUT-07")
+    return list(dict.fromkeys(out))
 
 
 def branch_of(rule: str, method: str, ex: Exchange) -> str | None:

@@ -102,11 +102,13 @@ def _diff_cassettes(a: RecordedCassette, b: RecordedCassette) -> tuple[list[Diff
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "equal":
             for ix, op in xs[i1:i2]:
-                diffs.append(Difference(_rule_alone(ix, op, story), "interaction vanished", f"{ix.method} {op.template}",
-                                        f"#{ix.index} answered {ix.status}", "not sent", where=f"#{ix.index}"))
+                diffs.append(Difference(_rule_alone(ix, op, story), "interaction vanished",
+                                        f"{ix.method} {op.template}", f"#{ix.index} answered {ix.status}",
+                                        "not sent", where=f"#{ix.index}"))
             for iy, op in ys[j1:j2]:
-                diffs.append(Difference(_rule_alone(iy, op, story), "interaction appeared", f"{iy.method} {op.template}",
-                                        "not sent", f"#{iy.index} answered {iy.status}", where=f"#{iy.index}"))
+                diffs.append(Difference(_rule_alone(iy, op, story), "interaction appeared",
+                                        f"{iy.method} {op.template}", "not sent",
+                                        f"#{iy.index} answered {iy.status}", where=f"#{iy.index}"))
             continue
         for (ix, op), (iy, _op) in zip(xs[i1:i2], ys[j1:j2], strict=True):
             aligned += 1
@@ -115,14 +117,14 @@ def _diff_cassettes(a: RecordedCassette, b: RecordedCassette) -> tuple[list[Diff
             vocab.learn_pair(ix.path.split("/"), iy.path.split("/"))
             if op.kind == "control":
                 continue
-            if ix.method == "POST" and isinstance(old.data, dict) and isinstance(new.data, dict):
-                if isinstance(old.data.get("id"), str) and isinstance(new.data.get("id"), str):
-                    vocab.learn(old.data["id"], new.data["id"])
-            mapped = _mapped(old, vocab)
-            rule, found = compare(ix.method, op, mapped, new, story)
+            o, n = old.data, new.data
+            if ix.method == "POST" and isinstance(o, dict) and isinstance(n, dict) \
+                    and isinstance(o.get("id"), str) and isinstance(n.get("id"), str):
+                vocab.learn(o["id"], n["id"])  # an id first seen in an answer: the same role
+            _rule, found = compare(ix.method, op, _mapped(old, vocab), new, story)
             where = f"#{ix.index}" + (f"/#{iy.index}" if iy.index != ix.index else "") + f" {ix.method} {op.template}"
             diffs += [replace(d, where=where) for d in found]
-            _path(paths, ix, op, old, new, vocab)
+            _path(paths, ix, op, old, new)
             story.observe(ix.method, op, old)
     diffs += _lifecycle_paths(paths, story)
     diffs += _verdicts(a, b)
@@ -142,8 +144,8 @@ def _mapped(old: Exchange, vocab: Vocabulary) -> Exchange:
     return replace(old, response_body=body)
 
 
-def _path(paths: dict[str, tuple[list[str], list[str], int]], ix: Interaction, op: Op, old: Exchange, new: Exchange,
-          vocab: Vocabulary) -> None:
+def _path(paths: dict[str, tuple[list[str], list[str], int]], ix: Interaction, op: Op, old: Exchange,
+          new: Exchange) -> None:
     """Each campaign's statuses, in order, on both sides (keyed by the old side's id)."""
     o, n = old.data if old.status == 200 else None, new.data if new.status == 200 else None
     upgrade_id = op.upgrade_id
@@ -151,7 +153,7 @@ def _path(paths: dict[str, tuple[list[str], list[str], int]], ix: Interaction, o
         upgrade_id = o.get("id") if isinstance(o, dict) and isinstance(o.get("id"), str) else None
     if upgrade_id is None or ix.method not in ("POST", "GET"):
         return
-    seq_old, seq_new, first = paths.setdefault(upgrade_id, ([], [], ix.index))
+    seq_old, seq_new, _first = paths.setdefault(upgrade_id, ([], [], ix.index))
     for seq, data in ((seq_old, o), (seq_new, n)):
         status = data.get("status") if isinstance(data, dict) else None
         label = str(status) if status is not None else "(no status)"
@@ -200,8 +202,8 @@ def _diff_reports(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Difference
             out.append(Difference(rule_id, "outcome", "", str(ea.get("outcome", "absent")),
                                   str(eb.get("outcome", "absent"))))
         if ea.get("branch") != eb.get("branch") and (ea.get("branch") or eb.get("branch")):
-            out.append(Difference(rule_id, "branch", "", str(ea.get("branch") or "none"), str(eb.get("branch") or "none"),
-                                  allowed=bool(ea.get("branch") and eb.get("branch"))))
+            out.append(Difference(rule_id, "branch", "", str(ea.get("branch") or "none"),
+                                  str(eb.get("branch") or "none"), allowed=bool(ea.get("branch") and eb.get("branch"))))
         ta = [str(f.get("title")) for f in ea.get("findings") or []]
         tb = [str(f.get("title")) for f in eb.get("findings") or []]
         out += [Difference(rule_id, "finding vanished", t, "reported", "not reported") for t in dict.fromkeys(ta)
@@ -269,7 +271,8 @@ def render_diff_markdown(report: Mapping[str, Any]) -> str:
         anchor = f" ([rule](docs/rules.md#{rule.lower()}))" if rule != NO_RULE else ""
         out += [f"## {rule}{anchor}", "", "| where | what | old | new | |", "| --- | --- | --- | --- | --- |"]
         for d in items:
-            out.append(f"| {_cell(d.get('where', ''))} | {_cell(d['kind'] + (' ' + d['what'] if d.get('what') else ''))}"
-                       f" | {_cell(d['old'])} | {_cell(d['new'])} | {'allowed branch' if d.get('allowed') else ''} |")
+            what = d["kind"] + (f" {d['what']}" if d.get("what") else "")
+            out.append(f"| {_cell(d.get('where', ''))} | {_cell(what)} | {_cell(d['old'])} | {_cell(d['new'])} | "
+                       f"{'allowed branch' if d.get('allowed') else ''} |")
         out.append("")
     return "\n".join(out)

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import json
 import time
-from email.utils import parsedate_to_datetime
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
 from conformance.cassettes import PLACEHOLDER, Interaction, RecordedCassette
-from conformance.replay._compare import ITEM, Difference, Op, Story, branch_of, classify, compare
+from conformance.replay._compare import ITEM, Difference, Op, Story, branch_of, classify, compare, evidence
 from conformance.replay._roles import (
     IMEI_LIKE,
     Vocabulary,
@@ -136,6 +136,10 @@ class _Replay:
         #: Recorded ids first seen in a recorded answer, and where: a later request naming one
         #: depends on the target having issued its counterpart.
         self.issued_at: dict[str, int] = {}
+        for ix, _op in ops:
+            data = ix.exchange().data if ix.method == "POST" and ix.status == 200 else None
+            if isinstance(data, dict) and isinstance(data.get("id"), str):
+                self.issued_at.setdefault(data["id"], ix.index)
         self.target_status: dict[str, str] = {}
         self._roles(ops)
 
@@ -164,10 +168,8 @@ class _Replay:
         for ix, op in ops:
             data = ix.request_data
             if op.template == "/__control/clock" and isinstance(data, dict):
-                try:
+                with suppress(ValueError):
                     clock_moves.append(parse_instant(data.get("now")))
-                except ValueError:
-                    pass
             # Only what the recording shows accepted maps by role: a fuzzer's random account or IMEI
             # that was refused must stay unknown on the target too.
             if op.kind != "api" or ix.status != 200:
@@ -182,11 +184,9 @@ class _Replay:
                 for key in ("deviceList", "devicelist"):
                     if isinstance(data.get(key), list):
                         devices += [d for d in data[key] if isinstance(d, str)]
-                if ix.method == "POST" and ix.status == 200 and isinstance(data.get("startDate"), str):
-                    try:
+                if ix.method == "POST" and isinstance(data.get("startDate"), str):
+                    with suppress(ValueError):
                         starts.append(date.fromisoformat(data["startDate"]))
-                    except ValueError:
-                        pass
         world_roles(self.vocab, self.recorded, self.world, accounts, firmware, devices)
         instant = _recorded_instant(self.cassette)
         recorded_today = clock_of(self.recorded, clock_moves) or (instant.date() if instant else None)
@@ -296,11 +296,10 @@ class _Replay:
             return
         cred = self._credential(ix, op, body)
         headers = self._headers(ix, cred)
-        if ix.method == "POST" and not self.t.has_control:
-            if self.t.ledger.cap is not None and len(self.t.ledger.created) >= self.t.ledger.cap:
-                self._skip(ix, op, "POST-01", f"the cap of {self.t.ledger.cap} created campaigns is reached "
-                                              "(--max-campaigns)")
-                return
+        cap = self.t.ledger.cap
+        if ix.method == "POST" and cap is not None and len(self.t.ledger.created) >= cap:
+            self._skip(ix, op, "POST-01", f"the cap of {cap} created campaigns is reached (--max-campaigns)")
+            return
         content = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else None
         ex = self.t.client.send(ix.method, path, content=content, headers=headers, content_type=None)
         self._learn(ix, op, ex)
@@ -314,7 +313,7 @@ class _Replay:
             return
         where = f"{self.name} #{ix.index} {ix.method} {op.template}"
         diffs = [replace(d, where=where) for d in diffs]
-        self._record(rule, ix.method, ex, diffs)
+        self._record(rule, ix.method, old, ex, diffs)
         outcome = "same" if not diffs else "allowed branch" if all(d.allowed or d.rule is None for d in diffs) \
             else "different"
         self._entry(ix, op, rule, outcome, target=ex, differences=diffs)
@@ -385,7 +384,6 @@ class _Replay:
         old = ix.exchange().data
         if ix.method != "POST" or ix.status != 200 or not isinstance(old, dict) or not isinstance(old.get("id"), str):
             return
-        self.issued_at.setdefault(old["id"], ix.index)
         new = ex.data
         if ex.status == 200 and isinstance(new, dict) and isinstance(new.get("id"), str):
             self.vocab.learn(old["id"], new["id"])
@@ -397,10 +395,11 @@ class _Replay:
         return Exchange(old.method, new.url, old.request_headers, old.request_body, old.status,
                         old.response_headers, body)
 
-    def _record(self, rule: str, method: str, ex: Exchange, diffs: list[Difference]) -> None:
+    def _record(self, rule: str, method: str, old: Exchange, ex: Exchange, diffs: list[Difference]) -> None:
         results = self.t.results
-        if RULES[rule].level is not Level.INFO:
-            results.exercised(rule, CHECK)
+        for r in evidence(rule, method, old):
+            if RULES[r].level is not Level.INFO:
+                results.exercised(r, CHECK)
         if RULES[rule].has_branches and (b := branch_of(rule, method, ex)) is not None:
             results.branch(rule, b)
         for d in diffs:

@@ -114,18 +114,18 @@ def world_roles(vocab: Vocabulary, recorded: World | None, target: World, seen_a
     used: set[str] = set()
     if recorded is not None:
         for rc, tc in zip(recorded.credentials, target.credentials, strict=False):
-            for ra, ta in zip(rc.accounts, tc.accounts, strict=False):
-                vocab.learn(ra, ta)
-        for ra in recorded.accounts:
-            ta = target.account(vocab.map_str(ra.name))
-            if ta is None:
+            for ra_name, ta_name in zip(rc.accounts, tc.accounts, strict=False):
+                vocab.learn(ra_name, ta_name)
+        for racc in recorded.accounts:
+            tacc = target.account(vocab.map_str(racc.name))
+            if tacc is None:
                 continue
-            for rf, tf in zip(ra.firmware, ta.firmware, strict=False):
+            for rf, tf in zip(racc.firmware, tacc.firmware, strict=False):
                 vocab.learn(rf.name, tf.name)
-            for rd in ra.devices:
-                k = _fits_index(ra, rd)
-                pick = next((d for d in ta.devices if d.imei not in used and d.reachable == rd.reachable
-                             and _fits_index(ta, d) == k), None)
+            for rd in racc.devices:
+                k = _fits_index(racc, rd)
+                pick = next((d for d in tacc.devices if d.imei not in used and d.reachable == rd.reachable
+                             and _fits_index(tacc, d) == k), None)
                 if pick is not None:
                     used.add(pick.imei)
                     vocab.learn(rd.imei, pick.imei)
