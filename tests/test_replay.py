@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import timedelta
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,21 +104,45 @@ def test_reference_recording_fails_on_the_fault_by_its_rule(fault: str) -> None:
 def test_another_allowed_branch_warns_and_names_both_branches(tmp_path: Path) -> None:
     """A recording of a target that refuses a semantically invalid request at once, replayed against
     one that accepts it and fails it later: conformant (both are POST-04 branches), but reported."""
-    def invalid(s: recorder.Script) -> None:
-        acct = s.world.account(s.account)
-        assert acct is not None
-        other = next(d.imei for d in acct.devices if not d.fits(s.firmware))
-        body = {"accountName": s.account, "firmwareName": s.firmware.name, "startDate": "2026-03-04",
-                "deviceList": [other]}
-        s.client.send("POST", "/upgrades", json=body, creds=s.cred)
-
-    path = _record_script(tmp_path, "sync-refusal", invalid, variants=("sync-refusal",))
+    path = _record_script(tmp_path, "sync-refusal", _invalid, variants=("sync-refusal",))
     report = _replay([path])
     entry = report["rules"]["POST-04"]
     assert entry["outcome"] == "warned" and report["conformant"] is True
     assert entry["branch"] == "accepted, then RequestFailed"
     assert "another allowed branch" in entry["findings"][0]["title"]
     assert entry["findings"][0]["expected"] == "refused at once"
+
+
+def test_diff_of_recordings_names_the_branch_a_target_chose(tmp_path: Path) -> None:
+    """Accepted then RequestFailed (seen after a clock move) → refused at once: POST-04, another branch."""
+    def invalid_then_look(s: recorder.Script) -> None:
+        _invalid(s)
+        ex = _invalid.last  # type: ignore[attr-defined]
+        s.clock(recorder.SUITE_NOW + timedelta(hours=1))
+        if ex.status == 200:
+            s.get(ex.data["id"])
+
+    old = _record_script(tmp_path, "async", invalid_then_look)
+    new = _record_script(tmp_path, "sync", invalid_then_look, variants=("sync-refusal",))
+    report = diff(old, new)
+    branch = [d for d in report["by_rule"].get("POST-04", []) if d["kind"] == "branch"]
+    assert len(branch) == 1, report["by_rule"]
+    assert (branch[0]["old"], branch[0]["new"], branch[0]["allowed"]) == (
+        "accepted, then RequestFailed", "refused at once", True)
+    assert report["touches_rules"] is True
+    # Back the other way, the same change read in reverse.
+    back = [d for d in diff(new, old)["by_rule"].get("POST-04", []) if d["kind"] == "branch"]
+    assert (back[0]["old"], back[0]["new"]) == ("refused at once", "accepted, then RequestFailed")
+
+
+def _invalid(s: recorder.Script) -> None:
+    """A semantically invalid schedule request: a device of another model (POST-04)."""
+    acct = s.world.account(s.account)
+    assert acct is not None
+    other = next(d.imei for d in acct.devices if not d.fits(s.firmware))
+    body = {"accountName": s.account, "firmwareName": s.firmware.name, "startDate": "2026-03-04",
+            "deviceList": [other]}
+    _invalid.last = s.client.send("POST", "/upgrades", json=body, creds=s.cred)  # type: ignore[attr-defined]
 
 
 def _record_script(tmp_path: Path, name: str, script: Any, *, faults: tuple[str, ...] = (),

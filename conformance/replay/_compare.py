@@ -17,18 +17,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from conformance.spec.lifecycle import STARTED, TERMINAL, Status, is_allowed_change
+from conformance.spec.lifecycle import OPEN, STARTED, TERMINAL, Status, is_allowed_change
 from conformance.spec.openapi import request_validator, response_validator
 from conformance.suite.http import Exchange
 from conformance.suite.oracle import PUT_SUCCESS, error_problem, is_json_media_type
 
 __all__ = ["ITEM", "STATUSES", "Difference", "Op", "Story", "attribute", "branch_of", "classify", "compare",
-           "evidence", "same_path"]
+           "evidence", "refusal", "same_path"]
 
 ITEM: Final = "/upgrades/{accountName}/upgrade/{upgradeId}"
 _ITEM_RE = re.compile(r"^(.*?)/upgrades/([^/]+)/upgrade/([^/]+)/?$")
@@ -104,6 +104,18 @@ class Story:
     """What one side's conversation has shown so far (the recording, in a replay)."""
 
     campaigns: dict[str, _Seen] = field(default_factory=dict)
+    #: Ids the whole conversation shows ending RequestFailed: their POST took POST-04's "accepted,
+    #: then RequestFailed" branch (known up front: the POST comes before the GET that shows it).
+    doomed: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, exchanges: Iterable[Exchange]) -> Story:
+        story = cls()
+        for ex in exchanges:
+            data = ex.data if ex.method == "GET" and ex.status == 200 else None
+            if isinstance(data, dict) and data.get("status") == Status.REQUEST_FAILED:
+                story.doomed.add(str(data.get("id")))
+        return story
 
     def observe(self, method: str, op: Op, ex: Exchange) -> None:
         data = ex.data if ex.status == 200 else None
@@ -144,6 +156,19 @@ def _schema_ok(method: str, op: Op, body: Any) -> bool:
     return validator is None or not any(True for _ in validator.iter_errors(body))
 
 
+def refusal(ex: Exchange) -> str | None:
+    """What a recorded refusal is about, read from its error body: "token" (``…SessionToken.Missing``,
+    "VZ-M2M-Token …"), "account" (``…AccountNotFound``, "not accessible"), or None."""
+    data = ex.data
+    if not isinstance(data, dict):
+        return None
+    code = str(data.get("errorCode") or "").lower()
+    text = code or str(data.get("errorMessage") or "").lower()  # the code says it best, when there is one
+    if "token" in text:
+        return "missing token" if "missing" in text else "token"
+    return "account" if "account" in text else None
+
+
 def _auth_rule(ex: Exchange) -> str | None:
     headers = {k.lower(): v for k, v in ex.request_headers.items()}
     status = ex.status
@@ -154,8 +179,12 @@ def _auth_rule(ex: Exchange) -> str | None:
         return "AUTH-02" if "vz-m2m-token" in headers else "AUTH-03"
     if status == 403:
         return "AUTH-04"
-    if status == 400 and "vz-m2m-token" not in headers and "authorization" in headers:
+    about = refusal(ex) if status in (400, 404) else None
+    if status == 400 and "authorization" in headers and ("vz-m2m-token" not in headers or about == "token"
+                                                           or about == "missing token"):
         return "AUTH-03"
+    if about == "account":
+        return "AUTH-04"  # refused as another account's (or no account's) data
     return None
 
 
@@ -171,7 +200,9 @@ def attribute(method: str, op: Op, old: Exchange, story: Story) -> str:
     seen = story.seen(op.upgrade_id)
     if method == "POST":
         if old.status == 200:
-            return "POST-01"
+            data = old.data
+            doomed = isinstance(data, dict) and data.get("id") in story.doomed
+            return "POST-04" if doomed else "POST-01"
         if "devicelist" in body and "deviceList" not in body:
             return "POST-05"
         return "POST-03" if not _schema_ok(method, op, body) else "POST-04"
@@ -256,6 +287,10 @@ def _status_rule(seen: _Seen | None, old: object, new: object) -> str:
         return "LIFE-06"
     if Status.REQUEST_FAILED in (old, new) and seen is not None and not seen.valid_request:
         return "POST-04"
+    if old in OPEN and new in STARTED:
+        return "LIFE-03"  # started where the recording, at the same clock, had not yet
+    if old in STARTED and new in OPEN:
+        return "SIM-04"  # not started where the recording had, at the same clock
     return "LIFE-02"
 
 

@@ -95,7 +95,7 @@ def _diff_cassettes(a: RecordedCassette, b: RecordedCassette) -> tuple[list[Diff
     ys = [(ix, op) for ix, op in ys if op.kind != "other"]
     matcher = difflib.SequenceMatcher(a=[_key(*x) for x in xs], b=[_key(*y) for y in ys], autojunk=False)
     vocab = Vocabulary()
-    story = Story()
+    story = Story.of(ix.exchange() for ix in a.interactions)
     diffs: list[Difference] = []
     paths: dict[str, tuple[list[str], list[str], int]] = {}
     aligned = 0

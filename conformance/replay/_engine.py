@@ -24,7 +24,17 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
 from conformance.cassettes import PLACEHOLDER, Interaction, RecordedCassette
-from conformance.replay._compare import ITEM, Difference, Op, Story, branch_of, classify, compare, evidence
+from conformance.replay._compare import (
+    ITEM,
+    Difference,
+    Op,
+    Story,
+    branch_of,
+    classify,
+    compare,
+    evidence,
+    refusal,
+)
 from conformance.replay._roles import (
     IMEI_LIKE,
     Vocabulary,
@@ -122,7 +132,7 @@ class _Replay:
         self.t = target
         self.cassette = cassette
         self.progress = progress
-        self.story = Story()
+        self.story = Story.of(ix.exchange() for ix in cassette.interactions)
         self.vocab = Vocabulary()
         self.name = cassette.path.name
         ops = [(ix, classify(ix.method, ix.url)) for ix in cassette.interactions]
@@ -153,10 +163,7 @@ class _Replay:
             # No recorded world, but the recording's clock is known: dates keep their meaning.
             base = replace(base, now=now)
         world = fresh_tokens(base)
-        tokens = {s for c in world.credentials for s in (c.bearer, c.m2m)}
-        self.t.secrets |= tokens
-        self.t.client.secrets |= tokens
-        self.t.results.add_secrets(tokens)
+        self._secret(*(s for c in world.credentials for s in (c.bearer, c.m2m)))
         return world
 
     def _roles(self, ops: list[tuple[Interaction, Op]]) -> None:
@@ -165,6 +172,12 @@ class _Replay:
         devices: list[str] = []
         starts: list[date] = []
         clock_moves: list[datetime] = []
+        # Devices of campaigns the recording shows RequestFailed were refused after all (POST-04).
+        failed: set[str] = set()
+        for ix, _op in ops:
+            answer = ix.exchange().data if ix.method == "GET" and ix.status == 200 else None
+            if isinstance(answer, dict) and answer.get("status") == "RequestFailed":
+                failed |= {str(i.get("deviceId")) for i in answer.get("deviceList") or [] if isinstance(i, dict)}
         for ix, op in ops:
             data = ix.request_data
             if op.template == "/__control/clock" and isinstance(data, dict):
@@ -179,11 +192,18 @@ class _Replay:
             if isinstance(data, dict):
                 if isinstance(data.get("accountName"), str):
                     accounts.append(data["accountName"])
-                if isinstance(data.get("firmwareName"), str):
+                answer = ix.exchange().data
+                # A firmware the target knew: the answer names its toVersion (an unknown one is
+                # accepted and failed later, POST-04, with no firmwareTo to show).
+                known = isinstance(answer, dict) and answer.get("firmwareTo")
+                if isinstance(data.get("firmwareName"), str) and known:
                     firmware.append(data["firmwareName"])
+                # Devices the recording shows accepted: a POST's, and a PUT's successful items only
+                # (an append of an unknown IMEI answers 200 with a failed item; it must stay unknown).
+                accepted = _accepted_devices(ix) - failed
                 for key in ("deviceList", "devicelist"):
                     if isinstance(data.get(key), list):
-                        devices += [d for d in data[key] if isinstance(d, str)]
+                        devices += [d for d in data[key] if isinstance(d, str) and d in accepted]
                 if ix.method == "POST" and isinstance(data.get("startDate"), str):
                     with suppress(ValueError):
                         starts.append(date.fromisoformat(data["startDate"]))
@@ -235,6 +255,27 @@ class _Replay:
         if rule is not None:
             self.t.results.skip(rule, f"{self.name} #{ix.index}: {reason}")
 
+    def _recorded_load(self, ix: Interaction) -> None:
+        """A recording may load several worlds (``run`` loads one per check): load each as recorded,
+        with this replay's tokens in place of the filtered ones (same credential, same token)."""
+        recorded = recorded_world(ix.request_body)
+        if recorded is None or self.recorded is None:
+            return
+        mine = list(self.world.credentials)
+        creds = []
+        for i, c in enumerate(recorded.credentials):
+            if i >= len(mine):
+                mine.append(fresh_tokens(World(now=recorded.now, credentials=(c,))).credentials[0])
+                self._secret(mine[i].bearer, mine[i].m2m)
+            creds.append(Credential(bearer=mine[i].bearer, m2m=mine[i].m2m,
+                                    accounts=tuple(self.vocab.map_str(a) for a in c.accounts)))
+        self.world = replace(recorded, now=recorded.now + self.clock_offset, credentials=tuple(creds))
+
+    def _secret(self, *tokens: str) -> None:
+        self.t.secrets.update(tokens)
+        self.t.client.secrets.update(tokens)
+        self.t.results.add_secrets(tokens)
+
     def _load_world(self) -> Exchange:
         ex = self.t.client.send("PUT", "/__control/world", json=self.world.to_json())
         if ex.status is None or not 200 <= ex.status < 300:
@@ -258,8 +299,9 @@ class _Replay:
             if ix.method != "PUT":
                 self._skip(ix, op, None, "not a control-plane call of the contract")
                 return
+            self._recorded_load(ix)
             ex = self._load_world()
-            self._entry(ix, op, rule, "same", target=ex)
+            self._entry(ix, op, None, "same", target=ex)
             return
         if ix.method == "GET":
             ex = self.t.client.send("GET", "/__control/clock", content_type=None)
@@ -288,19 +330,20 @@ class _Replay:
                                      "target did not create")
             return
         body = self._body(ix)
+        data = self.vocab.map_json(ix.request_data)  # what the request names, in the target's vocabulary
         path = "/upgrades"
         if op.template == ITEM:
             path = f"/upgrades/{self.vocab.map_str(op.account or '')}/upgrade/{self.vocab.map_str(op.upgrade_id or '')}"
-        if not self.t.has_control and (why := self._unsafe(ix, op, body)) is not None:
+        if not self.t.has_control and (why := self._unsafe(ix, op, data)) is not None:
             self._skip(ix, op, None, why)
             return
-        cred = self._credential(ix, op, body)
+        cred = self._credential(ix, op, data)
         headers = self._headers(ix, cred)
         cap = self.t.ledger.cap
         if ix.method == "POST" and cap is not None and len(self.t.ledger.created) >= cap:
             self._skip(ix, op, "POST-01", f"the cap of {cap} created campaigns is reached (--max-campaigns)")
             return
-        content = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else None
+        content = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
         ex = self.t.client.send(ix.method, path, content=content, headers=headers, content_type=None)
         self._learn(ix, op, ex)
         old = self._mapped(old_ex, ex)
@@ -325,10 +368,14 @@ class _Replay:
         return self.clock_skipped is not None and op.upgrade_id is not None and ix.method in ("PUT", "DELETE", "GET")
 
     def _body(self, ix: Interaction) -> Any:
+        """The request body in the target's vocabulary; the recorded bytes themselves when nothing
+        maps (a probe's odd JSON, like 1e999999 or duplicate keys, must reach the target unchanged)."""
         data = ix.request_data
         if isinstance(data, dict | list):
-            return self.vocab.map_json(data)
-        return ix.request_body or None  # not JSON (WIRE-05 probes): sent byte for byte
+            mapped = self.vocab.map_json(data)
+            if mapped != data:
+                return mapped
+        return ix.request_body or None
 
     def _unsafe(self, ix: Interaction, op: Op, body: Any) -> str | None:
         """Black-box safety: only the account and the devices of --world are ever named."""
@@ -352,20 +399,24 @@ class _Replay:
         out = {_CANONICAL.get(k.lower(), k): v for k, v in ix.request_headers.items() if k.lower() not in _HOP}
         recorded = {k.lower(): v for k, v in ix.request_headers.items()}
         if "authorization" in recorded:
-            scheme, _, token = recorded["authorization"].partition(" ")
-            if recorded["authorization"] in _FILTERED:
-                scheme, token = "Bearer", PLACEHOLDER
-            if token in _FILTERED:
-                token = cred.bearer
-            out["Authorization"] = f"{scheme} {token}".strip()
+            value = recorded["authorization"]
+            if value in _FILTERED:  # schemathesis keeps no scheme word: the API's own is Bearer
+                value = f"Bearer {PLACEHOLDER}"
+            scheme, sep, rest = value.partition(" ")
+            if sep and scheme in _FILTERED:
+                # The scheme word itself was masked (older recordings learned "Bearer" as a token
+                # from a probe that sent it alone): the API's only scheme is Bearer.
+                value = f"Bearer {rest}"
+            out["Authorization"] = _unfilter(value, cred.bearer)
         if "vz-m2m-token" in recorded:
-            token = recorded["vz-m2m-token"]
-            out["VZ-M2M-Token"] = cred.m2m if token in _FILTERED or token.endswith(PLACEHOLDER) else token
+            out["VZ-M2M-Token"] = _unfilter(recorded["vz-m2m-token"], cred.m2m)
         return out
 
     def _credential(self, ix: Interaction, op: Op, body: Any) -> Credential:
         """Which tokens stand in for the filtered ones: the account owner's, unless the recorded
-        answer says they were unknown (401: fresh tokens nobody knows) or foreign (403: another's)."""
+        answer says they were refused: 401 (fresh tokens nobody knows), a 400 that names the token
+        (AUTH-03: the owner's bearer with an unknown VZ-M2M-Token), 403 or a 4xx that names the
+        account (AUTH-04: another account's credentials)."""
         account = self.vocab.map_str(op.account) if op.account else None
         if account is None and isinstance(body, dict) and isinstance(body.get("accountName"), str):
             account = body["accountName"]
@@ -373,10 +424,16 @@ class _Replay:
         owner = next((c for c in creds if account in c.accounts), creds[0] if creds else None)
         if ix.status == 401 or owner is None:
             fresh = fresh_tokens(World(now=self.world.now, credentials=(Credential("x", "x", ()),))).credentials[0]
-            self.t.results.add_secrets((fresh.bearer, fresh.m2m))
+            self._secret(fresh.bearer, fresh.m2m)
             return fresh
-        if ix.status == 403:
+        refused = refusal(ix.exchange())
+        if ix.status == 403 or (refused == "account" and ix.status in (400, 404)):
             return next((c for c in creds if account not in c.accounts), owner)
+        if ix.status == 400 and refused in ("token", "missing token"):
+            fresh = fresh_tokens(World(now=self.world.now, credentials=(owner,))).credentials[0]
+            self._secret(fresh.m2m)
+            m2m = "" if refused == "missing token" else fresh.m2m  # a header sent empty
+            return Credential(bearer=owner.bearer, m2m=m2m, accounts=owner.accounts)
         return owner
 
     def _learn(self, ix: Interaction, op: Op, ex: Exchange) -> None:
@@ -438,6 +495,23 @@ class _Replay:
                 key = (before, data["status"])
                 self.t.edges[key] = self.t.edges.get(key, 0) + 1
             self.target_status[upgrade_id] = data["status"]
+
+
+def _accepted_devices(ix: Interaction) -> set[str]:
+    data = ix.exchange().data
+    items = data.get("deviceList") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return set()
+    ok = {"RequestPending", "Queued", "InProgress", "Finished", "AddDeviceSucceed", "RemoveDeviceSucceed"}
+    return {str(i.get("deviceId")) for i in items if isinstance(i, dict) and i.get("status") in ok}
+
+
+def _unfilter(value: str, token: str) -> str:
+    """Every placeholder in a recorded header value becomes the token (a scheme word that was itself a
+    token, as in an AUTH-01 probe, is filtered too and comes back as one)."""
+    for placeholder in _FILTERED:
+        value = value.replace(placeholder, token)
+    return value
 
 
 def _recorded_instant(cassette: RecordedCassette) -> datetime | None:
