@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import timedelta
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -340,3 +340,19 @@ def test_diff_refuses_a_cassette_against_a_report(tmp_path: Path, capsys: pytest
     report.write_text("{}", encoding="utf-8")
     assert main(["diff", str(REFERENCE), str(report)]) == 2
     assert "cannot compare" in capsys.readouterr().err
+
+
+def test_recorder_never_masks_the_scheme_word(tmp_path: Path) -> None:
+    """A probe that sends "Authorization: Bearer" alone must not turn every later "Bearer" into the
+    placeholder: a replay reads the scheme from the recording."""
+    from conformance.cassettes import record
+
+    world = suite_world()
+    cred = world.credentials[0]
+    path = tmp_path / "scheme.yaml"
+    with start() as sim, record(path) as _rec, Client(sim.base_url) as client:
+        client.send("GET", "/upgrades/x/upgrade/y", headers={"Authorization": "Bearer Bearer"}, content_type=None)
+        client.send("GET", "/upgrades/x/upgrade/y", creds=cred, content_type=None)
+    headers = [ix.request_headers.get("Authorization") for ix in load_cassette(path).interactions]
+    assert headers[-1] == "Bearer <filtered>"
+    assert cred.bearer not in path.read_text(encoding="utf-8")
