@@ -356,3 +356,35 @@ def test_recorder_never_masks_the_scheme_word(tmp_path: Path) -> None:
     headers = [ix.request_headers.get("Authorization") for ix in load_cassette(path).interactions]
     assert headers[-1] == "Bearer <filtered>"
     assert cred.bearer not in path.read_text(encoding="utf-8")
+
+
+def test_several_recordings_replay_in_order_into_one_report() -> None:
+    lowercase = CASSETTE_DIR / "faulty-lowercase-reason.yaml"
+    report = _replay([REFERENCE, lowercase])
+    assert [c["path"] for c in report["cassettes"]] == [str(REFERENCE), str(lowercase)]
+    names = {e["cassette"] for e in report["interactions"]}
+    assert names == {REFERENCE.name, lowercase.name}
+    # The clean simulator answers with Reason where the faulty recording had reason: PUT-07 warned.
+    assert report["rules"]["PUT-07"]["outcome"] == "warned" and report["conformant"] is True
+
+
+def test_black_box_safety_refuses_what_is_not_the_replays_own() -> None:
+    from conformance.replay._compare import classify
+    from conformance.replay._roles import Vocabulary
+    from conformance.replay._safety import unsafe
+
+    world = suite_world()
+    account = world.credentials[0].accounts[0]
+    mine = next(d.imei for a in world.accounts for d in a.devices)
+    vocab = Vocabulary()
+    item = f"http://h/api/upgrades/{account}/upgrade/11111111-2222-3333-4444-555555555555"
+    put = classify("PUT", item)
+    body = {"type": "append", "deviceList": [mine]}
+    assert "did not create" in (unsafe(world, vocab, put, "PUT", body, created=set()) or "")
+    assert unsafe(world, vocab, put, "PUT", body, created={"11111111-2222-3333-4444-555555555555"}) is None
+    assert unsafe(world, vocab, classify("GET", item), "GET", None, created=set()) is None  # reads are harmless
+    post = classify("POST", "http://h/api/upgrades")
+    assert "device 359999999999991" in (unsafe(world, vocab, post, "POST", {"accountName": account,
+                                               "deviceList": ["359999999999991"]}, set()) or "")
+    assert "account 0000999999-00001" in (unsafe(world, vocab, post, "POST", {"accountName": "0000999999-00001",
+                                                 "deviceList": [mine]}, set()) or "")

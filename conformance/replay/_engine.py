@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
 from conformance.cassettes import PLACEHOLDER, Interaction, RecordedCassette
@@ -35,20 +34,25 @@ from conformance.replay._compare import (
     evidence,
     refusal,
 )
+from conformance.replay._report import build_report
 from conformance.replay._roles import (
-    IMEI_LIKE,
+    FILTERED,
     Vocabulary,
+    accepted_devices,
     clock_of,
     day_shift,
     fresh_tokens,
+    recorded_instant,
     recorded_world,
+    unfilter,
     world_roles,
 )
+from conformance.replay._safety import cleanup, unsafe
 from conformance.spec.rules import RULES, Level
 from conformance.spec.world import Credential, World, format_instant, parse_instant
 from conformance.suite.context import Ledger, suite_world
 from conformance.suite.http import Client, Exchange, TargetUnreachable
-from conformance.suite.results import Outcome, Results
+from conformance.suite.results import Results
 from conformance.suite.runner import ConfigError, RunAborted, validate_base_url
 
 __all__ = ["ReplaySettings", "replay"]
@@ -57,10 +61,7 @@ CHECK: Final = "replay"
 #: Headers of the recording that belong to its connection, not to the request.
 _HOP: Final = frozenset({"host", "content-length", "connection", "accept-encoding", "user-agent",
                          "x-schemathesis-testcaseid", "authorization", "vz-m2m-token", "proxy-authorization"})
-#: What recorders put where a token was: ours, and schemathesis' default replacement.
-_FILTERED: Final = (PLACEHOLDER, "[Filtered]")
 _CANONICAL: Final = {"accept": "Accept", "content-type": "Content-Type"}
-NOT_SHOWN: Final = "no replayed interaction is evidence for this rule"
 
 #: (name, index, total, "start" | "end"), like the runner's progress callback.
 Progress = Callable[[str, int, int, str], None]
@@ -87,6 +88,9 @@ class _Target:
     edges: dict[tuple[str, str], int] = field(default_factory=dict)
     cancelled: set[str] = field(default_factory=set)
     secrets: set[str] = field(default_factory=set)
+
+    def created_ids(self) -> set[str]:
+        return {upgrade_id for _account, upgrade_id, _cred in self.ledger.created}
 
 
 def replay(cassettes: list[RecordedCassette], base_url: str, *, world: World | None = None,
@@ -119,8 +123,8 @@ def replay(cassettes: list[RecordedCassette], base_url: str, *, world: World | N
             raise RunAborted(" ".join(str(exc).split())) from None
         finally:
             if not has_control:
-                _cleanup(target)
-        return _report(target, base_url, cassettes, time.monotonic() - started)
+                cleanup(target.client, target.ledger, target.cancelled)
+        return build_report(target, base_url, cassettes, time.monotonic() - started)
     finally:
         client.close()
 
@@ -159,7 +163,7 @@ class _Replay:
             assert self.t.world is not None
             return self.t.world
         base = self.recorded or self.t.world or suite_world()
-        if self.recorded is None and (now := _recorded_instant(self.cassette)) is not None:
+        if self.recorded is None and (now := recorded_instant(self.cassette)) is not None:
             # No recorded world, but the recording's clock is known: dates keep their meaning.
             base = replace(base, now=now)
         world = fresh_tokens(base)
@@ -200,7 +204,7 @@ class _Replay:
                     firmware.append(data["firmwareName"])
                 # Devices the recording shows accepted: a POST's, and a PUT's successful items only
                 # (an append of an unknown IMEI answers 200 with a failed item; it must stay unknown).
-                accepted = _accepted_devices(ix) - failed
+                accepted = accepted_devices(ix) - failed
                 for key in ("deviceList", "devicelist"):
                     if isinstance(data.get(key), list):
                         devices += [d for d in data[key] if isinstance(d, str) and d in accepted]
@@ -208,7 +212,7 @@ class _Replay:
                     with suppress(ValueError):
                         starts.append(date.fromisoformat(data["startDate"]))
         world_roles(self.vocab, self.recorded, self.world, accounts, firmware, devices)
-        instant = _recorded_instant(self.cassette)
+        instant = recorded_instant(self.cassette)
         recorded_today = clock_of(self.recorded, clock_moves) or (instant.date() if instant else None)
         if self.t.has_control:
             target_today = self.world.today
@@ -334,7 +338,8 @@ class _Replay:
         path = "/upgrades"
         if op.template == ITEM:
             path = f"/upgrades/{self.vocab.map_str(op.account or '')}/upgrade/{self.vocab.map_str(op.upgrade_id or '')}"
-        if not self.t.has_control and (why := self._unsafe(ix, op, data)) is not None:
+        why = None if self.t.has_control else unsafe(self.world, self.vocab, op, ix.method, data, self.t.created_ids())
+        if why is not None:
             self._skip(ix, op, None, why)
             return
         cred = self._credential(ix, op, data)
@@ -377,39 +382,22 @@ class _Replay:
                 return mapped
         return ix.request_body or None
 
-    def _unsafe(self, ix: Interaction, op: Op, body: Any) -> str | None:
-        """Black-box safety: only the account and the devices of --world are ever named."""
-        world = self.world
-        account = self.vocab.map_str(op.account) if op.account else None
-        if isinstance(body, dict) and isinstance(body.get("accountName"), str):
-            account = body["accountName"]
-        mine = {a for c in world.credentials for a in c.accounts}
-        if account is not None and account not in mine:
-            return f"names account {account}, which --world does not hold (safety: only the world's accounts)"
-        known = {d.imei for a in world.accounts for d in a.devices}
-        for key in ("deviceList", "devicelist"):
-            devices = body.get(key) if isinstance(body, dict) else None
-            for imei in devices if isinstance(devices, list) else []:
-                if isinstance(imei, str) and IMEI_LIKE.match(imei) and imei not in known:
-                    return f"names device {imei}, which --world does not hold (safety: only the world's devices)"
-        return None
-
     def _headers(self, ix: Interaction, cred: Credential) -> dict[str, str]:
         # Canonical names: the client sends its own Accept, and a second "accept" would be a second header.
         out = {_CANONICAL.get(k.lower(), k): v for k, v in ix.request_headers.items() if k.lower() not in _HOP}
         recorded = {k.lower(): v for k, v in ix.request_headers.items()}
         if "authorization" in recorded:
             value = recorded["authorization"]
-            if value in _FILTERED:  # schemathesis keeps no scheme word: the API's own is Bearer
+            if value in FILTERED:  # schemathesis keeps no scheme word: the API's own is Bearer
                 value = f"Bearer {PLACEHOLDER}"
             scheme, sep, rest = value.partition(" ")
-            if sep and scheme in _FILTERED:
+            if sep and scheme in FILTERED:
                 # The scheme word itself was masked (older recordings learned "Bearer" as a token
                 # from a probe that sent it alone): the API's only scheme is Bearer.
                 value = f"Bearer {rest}"
-            out["Authorization"] = _unfilter(value, cred.bearer)
+            out["Authorization"] = unfilter(value, cred.bearer)
         if "vz-m2m-token" in recorded:
-            out["VZ-M2M-Token"] = _unfilter(recorded["vz-m2m-token"], cred.m2m)
+            out["VZ-M2M-Token"] = unfilter(recorded["vz-m2m-token"], cred.m2m)
         return out
 
     def _credential(self, ix: Interaction, op: Op, body: Any) -> Credential:
@@ -495,105 +483,3 @@ class _Replay:
                 key = (before, data["status"])
                 self.t.edges[key] = self.t.edges.get(key, 0) + 1
             self.target_status[upgrade_id] = data["status"]
-
-
-def _accepted_devices(ix: Interaction) -> set[str]:
-    data = ix.exchange().data
-    items = data.get("deviceList") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        return set()
-    ok = {"RequestPending", "Queued", "InProgress", "Finished", "AddDeviceSucceed", "RemoveDeviceSucceed"}
-    return {str(i.get("deviceId")) for i in items if isinstance(i, dict) and i.get("status") in ok}
-
-
-def _unfilter(value: str, token: str) -> str:
-    """Every placeholder in a recorded header value becomes the token (a scheme word that was itself a
-    token, as in an AUTH-01 probe, is filtered too and comes back as one)."""
-    for placeholder in _FILTERED:
-        value = value.replace(placeholder, token)
-    return value
-
-
-def _recorded_instant(cassette: RecordedCassette) -> datetime | None:
-    """When a recording without a world was made: the first answer's Date header (schemathesis keeps it)."""
-    for ix in cassette.interactions:
-        value = ix.response_headers.get("date")
-        if value:
-            try:
-                return parsedate_to_datetime(value).astimezone(UTC)
-            except (TypeError, ValueError):
-                return None
-    return None
-
-
-@contextmanager
-def _deferred_interrupt() -> Iterator[None]:
-    from conformance.suite.runner import _sigint_deferred  # the run's own Ctrl-C discipline
-
-    with _sigint_deferred():
-        yield
-
-
-def _cleanup(t: _Target) -> None:
-    """Black-box safety: cancel every campaign this replay created and did not cancel itself."""
-    with _deferred_interrupt():
-        for account, upgrade_id, cred in t.ledger.created:
-            if upgrade_id in t.cancelled:
-                continue
-            try:
-                ex = t.client.send("DELETE", f"/upgrades/{account}/upgrade/{upgrade_id}",
-                                   headers={"Authorization": f"Bearer {cred.bearer}", "VZ-M2M-Token": cred.m2m},
-                                   content_type=None)
-            except TargetUnreachable:
-                return
-            if ex.status is not None and 200 <= ex.status < 300:
-                t.cancelled.add(upgrade_id)
-
-
-def _report(t: _Target, base_url: str, cassettes: list[RecordedCassette], duration: float) -> dict[str, Any]:
-    from conformance import __version__
-    from conformance.suite.runner import _mask_all
-
-    for rule_id in RULES:
-        t.results.skip(rule_id, NOT_SHOWN)
-    verdicts = t.results.verdicts()
-    rules: dict[str, Any] = {}
-    for rule_id, v in verdicts.items():
-        r = RULES[rule_id]
-        entry: dict[str, Any] = {"outcome": str(v.outcome), "details": v.details, "level": str(r.level),
-                                 "title": r.title, "family": r.family, "checks": v.checks,
-                                 "findings": [f.to_json() for f in v.findings]}
-        if v.branch is not None or r.has_branches:
-            entry["branch"] = v.branch
-        rules[rule_id] = entry
-    counts = {o.value: sum(1 for v in verdicts.values() if v.outcome is o) for o in Outcome}
-    by_outcome: dict[str, int] = {}
-    for e in t.entries:
-        by_outcome[e["outcome"]] = by_outcome.get(e["outcome"], 0) + 1
-    report = {
-        "report_version": 1,
-        "suite_version": __version__,
-        "source": "replay",
-        "conformant": not any(v.outcome is Outcome.FAILED for v in verdicts.values()),
-        "target": base_url,
-        "control_plane": t.has_control,
-        "seed": None,
-        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "duration_s": round(duration, 3),
-        "requests": t.client.count,
-        "cassettes": [{"path": str(c.path), "kind": c.kind, "interactions": len(c.interactions),
-                       "unanswered": c.unanswered} for c in cassettes],
-        "settings": {"timeout": t.settings.timeout, "max_campaigns": t.settings.max_campaigns,
-                     "min_lead_days": t.settings.min_lead_days},
-        "summary": counts,
-        "interaction_summary": by_outcome,
-        "created_campaigns": len(t.ledger.created),
-        "cancelled_campaigns": len(t.cancelled) if not t.has_control else 0,
-        "lifecycle": {"observed_edges": [{"from": a, "to": b, "count": n} for (a, b), n in sorted(t.edges.items())]},
-        "suite_errors": [],
-        "interactions": t.entries,
-        "rules": rules,
-    }
-    masked: dict[str, Any] = _mask_all(report, t.secrets | t.client.secrets)
-    return masked
-

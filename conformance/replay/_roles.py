@@ -16,18 +16,23 @@ import re
 import secrets as _secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
+from conformance.cassettes import PLACEHOLDER, Interaction, RecordedCassette
 from conformance.spec.world import Account, Credential, Device, Firmware, World, WorldError
 
-__all__ = ["IMEI_LIKE", "Vocabulary", "clock_of", "day_shift", "fresh_tokens", "recorded_world", "world_roles"]
+__all__ = ["FILTERED", "IMEI_LIKE", "Vocabulary", "accepted_devices", "clock_of", "day_shift", "fresh_tokens",
+           "recorded_instant", "recorded_world", "unfilter", "world_roles"]
 
 _DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: Something that could be a real device: it is never sent to a target without a control plane
 #: unless it is one of the devices of ``--world``.
 IMEI_LIKE: Final = re.compile(r"^\d{14,16}$")
 DATE_KEYS: Final = ("startDate", "endDate")
+#: What recorders put where a token was: ours, and schemathesis' default replacement.
+FILTERED: Final = (PLACEHOLDER, "[Filtered]")
 
 
 @dataclass
@@ -170,3 +175,32 @@ def clock_of(recorded: World | None, instants: Iterable[datetime]) -> date | Non
         return recorded.today
     first = next(iter(instants), None)
     return first.date() if first is not None else None
+
+
+def accepted_devices(ix: Interaction) -> set[str]:
+    data = ix.exchange().data
+    items = data.get("deviceList") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return set()
+    ok = {"RequestPending", "Queued", "InProgress", "Finished", "AddDeviceSucceed", "RemoveDeviceSucceed"}
+    return {str(i.get("deviceId")) for i in items if isinstance(i, dict) and i.get("status") in ok}
+
+
+def unfilter(value: str, token: str) -> str:
+    """Every placeholder in a recorded header value becomes the token (a scheme word that was itself a
+    token, as in an AUTH-01 probe, is filtered too and comes back as one)."""
+    for placeholder in FILTERED:
+        value = value.replace(placeholder, token)
+    return value
+
+
+def recorded_instant(cassette: RecordedCassette) -> datetime | None:
+    """When a recording without a world was made: the first answer's Date header (schemathesis keeps it)."""
+    for ix in cassette.interactions:
+        value = ix.response_headers.get("date")
+        if value:
+            try:
+                return parsedate_to_datetime(value).astimezone(UTC)
+            except (TypeError, ValueError):
+                return None
+    return None

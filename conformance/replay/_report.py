@@ -1,0 +1,63 @@
+"""The report of a replay: the same shape as ``run``'s (rules with outcome, details, branch and
+findings; summary; lifecycle edges), plus each replayed interaction, so every renderer reads it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from conformance.cassettes import RecordedCassette
+from conformance.spec.rules import RULES
+from conformance.suite.results import Outcome
+
+__all__ = ["NOT_SHOWN", "build_report"]
+
+NOT_SHOWN: Final = "no replayed interaction is evidence for this rule"
+
+
+def build_report(t: Any, base_url: str, cassettes: list[RecordedCassette], duration: float) -> dict[str, Any]:
+    from conformance import __version__
+    from conformance.suite.runner import _mask_all  # the run's own last-line masking
+
+    for rule_id in RULES:
+        t.results.skip(rule_id, NOT_SHOWN)
+    verdicts = t.results.verdicts()
+    rules: dict[str, Any] = {}
+    for rule_id, v in verdicts.items():
+        r = RULES[rule_id]
+        entry: dict[str, Any] = {"outcome": str(v.outcome), "details": v.details, "level": str(r.level),
+                                 "title": r.title, "family": r.family, "checks": v.checks,
+                                 "findings": [f.to_json() for f in v.findings]}
+        if v.branch is not None or r.has_branches:
+            entry["branch"] = v.branch
+        rules[rule_id] = entry
+    counts = {o.value: sum(1 for v in verdicts.values() if v.outcome is o) for o in Outcome}
+    by_outcome: dict[str, int] = {}
+    for e in t.entries:
+        by_outcome[e["outcome"]] = by_outcome.get(e["outcome"], 0) + 1
+    report = {
+        "report_version": 1,
+        "suite_version": __version__,
+        "source": "replay",
+        "conformant": not any(v.outcome is Outcome.FAILED for v in verdicts.values()),
+        "target": base_url,
+        "control_plane": t.has_control,
+        "seed": None,
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration_s": round(duration, 3),
+        "requests": t.client.count,
+        "cassettes": [{"path": str(c.path), "kind": c.kind, "interactions": len(c.interactions),
+                       "unanswered": c.unanswered} for c in cassettes],
+        "settings": {"timeout": t.settings.timeout, "max_campaigns": t.settings.max_campaigns,
+                     "min_lead_days": t.settings.min_lead_days},
+        "summary": counts,
+        "interaction_summary": by_outcome,
+        "created_campaigns": len(t.ledger.created),
+        "cancelled_campaigns": len(t.cancelled) if not t.has_control else 0,
+        "lifecycle": {"observed_edges": [{"from": a, "to": b, "count": n} for (a, b), n in sorted(t.edges.items())]},
+        "suite_errors": [],
+        "interactions": t.entries,
+        "rules": rules,
+    }
+    masked: dict[str, Any] = _mask_all(report, t.secrets | t.client.secrets)
+    return masked
