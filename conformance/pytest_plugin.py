@@ -136,19 +136,17 @@ class FotaItem(pytest.Item):
 def _describe(rule_id: str, entry: dict[str, Any], report: dict[str, Any]) -> str:
     lines = [f"{rule_id} ({entry.get('level', '?')}) {entry.get('title', '')} — {entry.get('outcome')}",
              f"target: {report.get('target')}  seed: {report.get('seed')}"]
+    from conformance.report.common import finding_lines, safe
+
     findings = entry.get("findings") or []
     # The first findings in full and the last requests of each (the failing one is last): a broken
     # target can produce hundreds; --fota-report-json has them all.
     for f in findings[:5]:
-        lines += ["", f"✗ {f.get('title')}  ({f.get('check')}, {f.get('severity')})",
-                  f"  expected: {f.get('expected')}", f"  actual:   {f.get('actual')}"]
-        if f.get("reproduction"):
-            lines.append("  reproduce (tokens masked as ***):")
-            lines += [f"    {line}" for line in f["reproduction"][-3:]]
+        lines += ["", *finding_lines(f, report.get("seed"), max_repro=3)]
     if len(findings) > 5:
         lines += ["", f"… and {len(findings) - 5} more findings"]
     if not findings:
-        lines += [f"  {d}" for d in entry.get("details", [])]
+        lines += [f"  {safe(d)}" for d in entry.get("details", [])]
     return "\n".join(lines)
 
 

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from conformance.cassettes import RecordedCassette
 from conformance.spec.rules import RULES
-from conformance.suite.results import Outcome
+from conformance.suite.results import REPORT_VERSION, Outcome, rule_entries, summary
 
 __all__ = ["NOT_SHOWN", "build_report"]
 
@@ -22,21 +22,11 @@ def build_report(t: Any, base_url: str, cassettes: list[RecordedCassette], durat
     for rule_id in RULES:
         t.results.skip(rule_id, NOT_SHOWN)
     verdicts = t.results.verdicts()
-    rules: dict[str, Any] = {}
-    for rule_id, v in verdicts.items():
-        r = RULES[rule_id]
-        entry: dict[str, Any] = {"outcome": str(v.outcome), "details": v.details, "level": str(r.level),
-                                 "title": r.title, "family": r.family, "checks": v.checks,
-                                 "findings": [f.to_json() for f in v.findings]}
-        if v.branch is not None or r.has_branches:
-            entry["branch"] = v.branch
-        rules[rule_id] = entry
-    counts = {o.value: sum(1 for v in verdicts.values() if v.outcome is o) for o in Outcome}
     by_outcome: dict[str, int] = {}
     for e in t.entries:
         by_outcome[e["outcome"]] = by_outcome.get(e["outcome"], 0) + 1
     report = {
-        "report_version": 1,
+        "report_version": REPORT_VERSION,
         "suite_version": __version__,
         "source": "replay",
         "conformant": not any(v.outcome is Outcome.FAILED for v in verdicts.values()),
@@ -50,14 +40,14 @@ def build_report(t: Any, base_url: str, cassettes: list[RecordedCassette], durat
                        "unanswered": c.unanswered} for c in cassettes],
         "settings": {"timeout": t.settings.timeout, "max_campaigns": t.settings.max_campaigns,
                      "min_lead_days": t.settings.min_lead_days},
-        "summary": counts,
+        "summary": summary(verdicts),
         "interaction_summary": by_outcome,
         "created_campaigns": len(t.ledger.created),
         "cancelled_campaigns": len(t.cancelled) if not t.has_control else 0,
         "lifecycle": {"observed_edges": [{"from": a, "to": b, "count": n} for (a, b), n in sorted(t.edges.items())]},
         "suite_errors": [],
         "interactions": t.entries,
-        "rules": rules,
+        "rules": rule_entries(verdicts),
     }
     masked: dict[str, Any] = _mask_all(report, t.secrets | t.client.secrets)
     return masked

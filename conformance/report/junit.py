@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.report.common import by_family, counts, level, reason, title
+from conformance.report.common import by_family, counts, finding_lines, level, reason, title
 
 __all__ = ["render_junit"]
 
@@ -25,21 +25,10 @@ def _clean(text: object) -> str:
     return _INVALID_XML.sub("\ufffd", str(text))
 
 
-def _finding_text(finding: Mapping[str, Any], seed: object) -> str:
-    lines = [f"{finding.get('title', '')} ({finding.get('check', '?')}, {finding.get('severity', '?')})",
-             f"  expected: {finding.get('expected', '')}",
-             f"  actual:   {finding.get('actual', '')}"]
-    repro = list(finding.get("reproduction") or [])
-    if repro:
-        lines.append(f"  reproduce (seed {finding.get('seed', seed)}; tokens masked as ***):")
-        lines.extend(f"    {line}" for line in repro)
-    return "\n".join(lines)
-
-
 def _body(entry: Mapping[str, Any], seed: object) -> str:
     findings = entry.get("findings") or []
     if findings:
-        return "\n\n".join(_finding_text(f, seed) for f in findings)
+        return "\n\n".join("\n".join(finding_lines(f, seed)) for f in findings)
     return "\n".join(str(d) for d in entry.get("details", []))
 
 

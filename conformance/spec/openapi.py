@@ -1,4 +1,6 @@
-"""Where the OpenAPI documents live, and loading them (cached: they never change in a process)."""
+"""Where the OpenAPI documents live, loading them (cached: they never change in a process), and
+``Document``: one document whose ``$ref``s are resolved by ``referencing`` — the one way the
+simulator, the cassette judge and the tests find a schema and validate against it."""
 
 from __future__ import annotations
 
@@ -7,8 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from openapi_schema_validator import OAS30Validator, oas30_format_checker
+from referencing import Registry
+from referencing.jsonschema import DRAFT4
 
-__all__ = ["control_path", "load_control", "load_openapi", "openapi_path", "request_validator", "response_validator"]
+__all__ = ["Document", "control_path", "load_control", "load_openapi", "openapi_path", "request_validator",
+           "response_validator"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -43,35 +49,73 @@ def load_control() -> dict[str, Any]:
     return _load(control_path())
 
 
-def _validator_for(schema: dict[str, Any] | None) -> Any:
-    if schema is None:
-        return None
-    from openapi_schema_validator import OAS30Validator, oas30_format_checker
+def escape(token: str) -> str:
+    """One JSON-pointer token (``/upgrades`` → ``~1upgrades``)."""
+    return token.replace("~", "~0").replace("/", "~1")
 
-    spec = load_openapi()
-    # Wrapped with the components, so that "#/components/schemas/…" resolves inside this document.
-    return OAS30Validator({"allOf": [schema], "components": spec["components"]}, format_checker=oas30_format_checker)
+
+class Document:
+    """An OpenAPI 3.0 document registered as one ``referencing`` resource: every
+    ``#/components/…`` reference inside resolves as it does for any other tool."""
+
+    def __init__(self, contents: dict[str, Any], uri: str = "urn:fota:openapi") -> None:
+        self.contents = contents
+        self.uri = uri
+        self.registry: Registry[Any] = Registry().with_resource(uri, DRAFT4.create_resource(contents))
+        self._resolver = self.registry.resolver(uri)
+
+    def at(self, pointer: str) -> Any:
+        """The node at a JSON pointer (``/paths/~1upgrades/post``)."""
+        return self._resolver.lookup(f"#{pointer}").contents
+
+    def deref(self, node: Any, pointer: str = "") -> tuple[Any, str]:
+        """``node`` (found at ``pointer``) with its chain of ``$ref``s followed: (target, its pointer).
+        OpenAPI 3.0 ignores a ``$ref``'s siblings, and so does this."""
+        seen: set[str] = set()
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if not ref.startswith("#") or ref in seen:
+                raise ValueError(f"unsupported or recursive $ref {ref!r} at {pointer or '/'}")
+            seen.add(ref)
+            pointer = ref[1:]
+            node = self.at(pointer)
+        return node, pointer
+
+    def validator(self, pointer: str) -> OAS30Validator:
+        """An OAS 3.0 validator, with format checking, for the schema at ``pointer``."""
+        return OAS30Validator({"$ref": f"{self.uri}#{pointer}"}, registry=self.registry,
+                              format_checker=oas30_format_checker)
 
 
 @cache
-def response_validator(path: str, method: str, status: int) -> Any:
-    """An OAS 3.0 validator of the documented JSON response body of ``method path`` answering
-    ``status`` (``path`` as written in openapi.yaml); None when that status or body is undocumented."""
-    spec = load_openapi()
-    responses = spec["paths"][path][method.lower()]["responses"]
-    response = responses.get(str(status)) or responses.get(f"{status // 100}XX")
-    if response is None:
-        return None
-    if "$ref" in response:
-        response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
-    return _validator_for(response.get("content", {}).get("application/json", {}).get("schema"))
+def _document() -> Document:
+    return Document(load_openapi())
 
 
 @cache
-def request_validator(path: str, method: str) -> Any:
+def response_validator(path: str, method: str, status: int) -> OAS30Validator | None:
+    """An OAS 3.0 validator of the documented JSON response body of ``method path`` (``path`` as
+    written in openapi.yaml) answering ``status``; None when that status or its body is undocumented."""
+    doc = _document()
+    at = f"/paths/{escape(path)}/{method.lower()}/responses"
+    responses = doc.at(at)
+    key = str(status) if str(status) in responses else f"{status // 100}XX"
+    if key not in responses:
+        return None
+    response, at = doc.deref(responses[key], f"{at}/{key}")
+    if "schema" not in response.get("content", {}).get("application/json", {}):
+        return None
+    return doc.validator(f"{at}/content/{escape('application/json')}/schema")
+
+
+@cache
+def request_validator(path: str, method: str) -> OAS30Validator | None:
     """An OAS 3.0 validator of the documented JSON request body; None when the operation has none."""
-    operation = load_openapi()["paths"][path][method.lower()]
-    body = operation.get("requestBody") or {}
-    if "$ref" in body:
-        body = load_openapi()["components"]["requestBodies"][body["$ref"].rsplit("/", 1)[-1]]
-    return _validator_for(body.get("content", {}).get("application/json", {}).get("schema"))
+    doc = _document()
+    at = f"/paths/{escape(path)}/{method.lower()}"
+    if "requestBody" not in doc.at(at):
+        return None
+    body, at = doc.deref(doc.at(f"{at}/requestBody"), f"{at}/requestBody")
+    if "schema" not in body.get("content", {}).get("application/json", {}):
+        return None
+    return doc.validator(f"{at}/content/{escape('application/json')}/schema")

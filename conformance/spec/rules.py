@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["RULES", "Level", "Rule", "rule", "rules_in"]
+__all__ = ["FAMILIES", "RULES", "Level", "Rule", "rule", "rules_in"]
 
 
 class Level(StrEnum):
@@ -92,6 +92,10 @@ def rule(rule_id: str) -> Rule:
         return RULES[rule_id]
     except KeyError:
         raise KeyError(f"unknown rule id {rule_id!r}") from None
+
+
+#: The rule families in catalogue order: the order reports group them in.
+FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(r.family for r in RULES.values()))
 
 
 def rules_in(family: str) -> list[Rule]:

@@ -1,23 +1,29 @@
-"""What a check gets to work with: ``Ctx`` — the API operations, the control plane (or None), the
-world in force, a pool of unused devices, the safety ledger and the results collector.
+"""What a check gets to work with: ``Ctx`` — the API operations (``ctx.calls``, every answer judged),
+the control plane (or None), the world in force, a pool of unused devices, the safety ledger and the
+results collector.
 
 Checks are plain functions ``def check_x(ctx: Ctx) -> None`` registered with
 ``conformance.suite.registry.check``; everything they may need from the target is here, so that a
-check reads like the rule it enforces.
+check reads like the rule it enforces. ``Api`` is the raw send path underneath ``ctx.calls``: only
+the toolkit and the runner's clean-up use it, so that no answer escapes the universal judge.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from conformance.spec.rules import Level
 from conformance.spec.world import Account, Credential, Firmware, World, default_world, parse_instant
 from conformance.suite.http import Client, Exchange
 from conformance.suite.results import Results
+
+if TYPE_CHECKING:
+    from conformance.suite.toolkit import Calls
 
 __all__ = [
     "SUITE_NOW",
@@ -119,7 +125,8 @@ class Ledger:
 
 
 class Api:
-    """The four operations of openapi.yaml, each returning the Exchange."""
+    """The four operations of openapi.yaml, each returning the Exchange unjudged: checks use
+    ``ctx.calls`` (toolkit.Calls), which sends through here and judges every answer."""
 
     def __init__(self, client: Client, ledger: Ledger, *, pool: set[str] | None = None) -> None:
         self.client = client
@@ -172,12 +179,16 @@ class Api:
             self.pool.difference_update(d for d in devices if isinstance(d, str))
 
     def details(self, account: str, upgrade_id: str, *, creds: Credential | None) -> Exchange:
-        return self.client.send("GET", f"/upgrades/{account}/upgrade/{upgrade_id}", creds=creds,
-                                content_type=None)
+        return self.on_campaign("GET", account, upgrade_id, creds=creds)
 
     def cancel(self, account: str, upgrade_id: str, *, creds: Credential | None) -> Exchange:
-        return self.client.send("DELETE", f"/upgrades/{account}/upgrade/{upgrade_id}", creds=creds,
-                                content_type=None)
+        return self.on_campaign("DELETE", account, upgrade_id, creds=creds)
+
+    def on_campaign(self, method: str, account: str, upgrade_id: str, *, creds: Credential | None,
+                    headers: Mapping[str, str] | None = None, raw: bytes | None = None) -> Exchange:
+        """Any method on /upgrades/{account}/upgrade/{upgradeId}, an unlabelled ``raw`` body allowed."""
+        return self.client.send(method, f"/upgrades/{account}/upgrade/{upgrade_id}", content=raw, creds=creds,
+                                headers=headers, content_type=None)
 
 
 @dataclass
@@ -205,6 +216,7 @@ class Ctx:
             self.world = world or self.home or suite_world()
             self.control.load(self.world)
             self.used.clear()
+            self.calls.ids.clear()  # a new world may restart a deterministic id sequence (POST-02)
             self.results.add_secrets(s for c in self.world.credentials for s in (c.bearer, c.m2m))
         return self.world
 
@@ -222,7 +234,9 @@ class Ctx:
     @property
     def account(self) -> Account:
         acc = self.world.account(self.alpha.accounts[0])
-        assert acc is not None  # World.from_json guarantees credential accounts exist
+        # A world may name accounts it does not describe (they hold nothing); the runner refuses a
+        # world whose first credential's first account is one of them, so this one is described.
+        assert acc is not None
         return acc
 
     @property
@@ -281,6 +295,13 @@ class Ctx:
                 body[key] = value
         return body
 
+    @cached_property
+    def calls(self) -> Calls:
+        """The check's operations: every answer judged once for the universal rules (toolkit.Calls)."""
+        from conformance.suite.toolkit import Calls  # the toolkit builds on this module
+
+        return Calls(self)
+
     # --- results ---------------------------------------------------------------------------------
     def exercised(self, *rule_ids: str) -> None:
         for rule_id in rule_ids:
@@ -311,7 +332,3 @@ class Ctx:
     def observe_edge(self, before: str, after: str) -> None:
         if before != after:
             self.observed_edges[(before, after)] = self.observed_edges.get((before, after), 0) + 1
-
-    def child(self, check: str) -> Ctx:
-        """The same run's context for another check (shares results, ledger, edges and world)."""
-        return replace(self, check=check)

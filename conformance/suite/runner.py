@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.spec.rules import RULES, Level
+from conformance.spec.rules import FAMILIES, RULES, Level
 from conformance.spec.world import World
 from conformance.suite.context import (
     Api,
@@ -31,14 +31,11 @@ from conformance.suite.context import (
 )
 from conformance.suite.http import Client, TargetUnreachable, mask
 from conformance.suite.registry import CheckSpec, load_checks
-from conformance.suite.results import Outcome, Results
+from conformance.suite.results import REPORT_VERSION, Outcome, Results, rule_entries, summary
 
 __all__ = ["REPORT_VERSION", "ConfigError", "Progress", "RunAborted", "expand_rules", "run_suite",
            "validate_base_url"]
 
-REPORT_VERSION = 1
-#: The order the report (and every renderer) groups rule families in.
-FAMILY_ORDER = ("WIRE", "AUTH", "POST", "PUT", "LIFE", "SIM")
 
 
 class ConfigError(Exception):
@@ -100,20 +97,19 @@ def expand_rules(selection: Iterable[str]) -> list[str]:
     to rule IDs, in catalogue order; ConfigError names the unknown ones."""
     wanted: set[str] = set()
     unknown: list[str] = []
-    families = {r.family for r in RULES.values()}
     for raw in selection:
         item = raw.strip().upper()
         if not item:
             continue
         if item in RULES:
             wanted.add(item)
-        elif item in families:
+        elif item in FAMILIES:
             wanted.update(r.id for r in RULES.values() if r.family == item)
         else:
             unknown.append(raw.strip())
     if unknown:
         raise ConfigError(f"unknown rule id(s): {', '.join(unknown)} (known: WIRE-01 … SIM-04, or a family: "
-                          f"{', '.join(FAMILY_ORDER)})")
+                          f"{', '.join(FAMILIES)})")
     if not wanted:
         raise ConfigError("no rule selected")
     return [r for r in RULES if r in wanted]
@@ -328,16 +324,6 @@ def _report(run: _Run, base_url: str, has_control: bool, duration: float,
     from conformance import __version__  # deferred: the package __init__ re-exports this module
 
     verdicts = run.results.verdicts()
-    out_rules: dict[str, Any] = {}
-    for rule_id, v in verdicts.items():
-        r = RULES[rule_id]
-        entry: dict[str, Any] = {"outcome": str(v.outcome), "details": v.details, "level": str(r.level),
-                                 "title": r.title, "family": r.family, "checks": v.checks,
-                                 "findings": [f.to_json() for f in v.findings]}
-        if v.branch is not None or r.has_branches:
-            entry["branch"] = v.branch
-        out_rules[rule_id] = entry
-    counts = {o.value: sum(1 for v in verdicts.values() if v.outcome is o) for o in Outcome}
     s = run.settings
     return {
         "report_version": REPORT_VERSION,
@@ -353,7 +339,7 @@ def _report(run: _Run, base_url: str, has_control: bool, duration: float,
         "settings": {"timeout": s.timeout, "max_campaigns": s.max_campaigns, "min_lead_days": s.min_lead_days,
                      "poll_interval": s.poll_interval, "poll_total": s.poll_total, "examples": s.examples,
                      "stateful_steps": s.stateful_steps},
-        "summary": counts,
+        "summary": summary(verdicts),
         "created_campaigns": len(run.ledger.created),
         "cancelled_campaigns": run.cancelled,
         "lifecycle": {"observed_edges": [{"from": a, "to": b, "count": n}
@@ -361,5 +347,5 @@ def _report(run: _Run, base_url: str, has_control: bool, duration: float,
         "checks": run.timings,
         #: Checks that crashed on a bug of their own: their rules are skipped, not failed.
         "suite_errors": run.suite_errors,
-        "rules": out_rules,
+        "rules": rule_entries(verdicts),
     }

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from conformance.simulator.model import format_now
+from conformance.spec.lifecycle import STATUSES  # noqa: F401 — the six statuses, for the tests
 from conformance.spec.world import World, default_world
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -44,7 +45,6 @@ B_DEVICES = [d.imei for d in _B.devices]
 UNKNOWN_IMEI = "359999999999999"
 NEVER_ISSUED = "00000000-0000-4000-8000-000000000000"
 
-STATUSES = {"RequestPending", "Queued", "InProgress", "Finished", "RequestFailed", "UpgradeFailed"}
 
 
 def day(offset: int) -> str:

@@ -54,6 +54,14 @@ def _lifecycle(api: Api, devices: list[str], moves: list[int], *, start: int = 1
     return seen
 
 
+def _started_details_media(api: Api) -> tuple[str, str]:
+    """GET details' Content-Type while the campaign is open, then once it has started."""
+    uid = api.create(FIT[:1], start=1)
+    before = _media(api, api.get(uid))
+    api.to_day(1)
+    return before, _media(api, api.get(uid))
+
+
 def _concurrent_appends(api: Api) -> bool:
     uid = api.create(FIT[:1], start=5)
     threads = [threading.Thread(target=api.change, args=(uid, "append", [imei])) for imei in FIT[10:60]]
@@ -123,6 +131,8 @@ def _unknown_field(api: Api) -> int:
 FAULT_PROBES: dict[str, Probe] = {
     "wire01-text-errors": Probe(lambda api: _media(api, api.schedule({})), "application/json",
                                  "text/plain; charset=utf-8"),
+    "wire01-text-started-details": Probe(_started_details_media, ("application/json", "application/json"),
+                                         ("application/json", "text/plain; charset=utf-8")),
     "wire02-crash-on-number-imei": Probe(lambda api: api.schedule(body([990003425730535])).status_code, 400, 500),
     "wire03-reject-star": Probe(
         lambda api: api.put_raw(api.create(), json.dumps({"type": "append", "deviceList": FIT[5:6]}).encode(),
