@@ -116,12 +116,15 @@ def _diff_cassettes(a: RecordedCassette, b: RecordedCassette) -> tuple[list[Diff
             vocab.learn_pair(ix.request_data, iy.request_data)
             vocab.learn_pair(ix.path.split("/"), iy.path.split("/"))
             if op.kind == "control":
+                story.observe(ix.method, op, old)
                 continue
             o, n = old.data, new.data
             if ix.method == "POST" and isinstance(o, dict) and isinstance(n, dict) \
                     and isinstance(o.get("id"), str) and isinstance(n.get("id"), str):
                 vocab.learn(o["id"], n["id"])  # an id first seen in an answer: the same role
             _rule, found = compare(ix.method, op, _mapped(old, vocab), new, story)
+            if any(d.allowed for d in found):
+                story.diverge(op.upgrade_id, f"#{ix.index}")
             where = f"#{ix.index}" + (f"/#{iy.index}" if iy.index != ix.index else "") + f" {ix.method} {op.template}"
             diffs += [replace(d, where=where) for d in found]
             _path(paths, ix, op, old, new)

@@ -223,6 +223,8 @@ class _Replay:
         self.vocab.day_shift = day_shift(recorded_today, min(starts, default=None), target_today,
                                          min_lead_days=lead)
         self.clock_offset = (self.world.now - self.recorded.now) if self.recorded is not None else timedelta(0)
+        if not self.t.has_control:
+            self.story.world, self.story.today = self.world, target_today
 
     # --- the conversation ---------------------------------------------------------------------------
     def run(self) -> None:
@@ -285,6 +287,9 @@ class _Replay:
         if ex.status is None or not 200 <= ex.status < 300:
             raise RunAborted(f"the target's control plane refused the recorded world: {ex.outcome()}")
         self.world_loaded = True
+        # A world load replaces all state (SIM-01); requests are classified against this world.
+        self.story.campaigns.clear()
+        self.story.world, self.story.today = self.world, self.world.today
         return ex
 
     def _control(self, ix: Interaction, op: Op) -> None:
@@ -318,6 +323,8 @@ class _Replay:
             self._skip(ix, op, None, "the recorded clock move has no readable 'now'")
             return
         ex = self.t.client.send("PUT", "/__control/clock", json={"now": format_instant(now)})
+        if ex.status == 200:
+            self.story.today = now.date()
         self.t.results.exercised(rule, CHECK)
         if (ex.status == 200) != (ix.status == 200):
             d = Difference(rule, "status", "clock move", str(ix.status), ex.outcome(), where=f"{self.name} #{ix.index}")
@@ -354,6 +361,8 @@ class _Replay:
         old = self._mapped(old_ex, ex)
         exact = self.t.has_control and self.clock_skipped is None
         rule, diffs = compare(ix.method, op, old, ex, self.story, exact_status=exact)
+        if any(d.allowed for d in diffs):
+            self.story.diverge(op.upgrade_id, f"#{ix.index}")
         if not exact and diffs and self._time_dependent(ix, op):
             self._entry(ix, op, rule, "skipped", target=ex, differences=diffs,
                         reason="the answer depends on the target's clock, which the replay could not move")
@@ -437,7 +446,8 @@ class _Replay:
         """The recorded exchange in the target's vocabulary (ids, accounts, devices, dates)."""
         data = old.data
         body = json.dumps(self.vocab.map_json(data)).encode() if isinstance(data, dict | list) else old.response_body
-        return Exchange(old.method, new.url, old.request_headers, old.request_body, old.status,
+        # The request as sent (target vocabulary), so that it is classified against the target's world.
+        return Exchange(old.method, new.url, old.request_headers, new.request_body, old.status,
                         old.response_headers, body)
 
     def _record(self, rule: str, method: str, old: Exchange, ex: Exchange, diffs: list[Difference]) -> None:
