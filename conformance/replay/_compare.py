@@ -246,8 +246,10 @@ def attribute(method: str, op: Op, old: Exchange, story: Story) -> str:
         if "devicelist" in body and "deviceList" not in body:
             return "POST-05"
         validity = story.validity(body)
+        if validity == "past-start":  # neither valid nor invalid: an accepted one is judged like a valid one
+            return "POST-01" if old.status == 200 else "POST-03"
         if validity is not None:  # the world is known: classify the request as the suite does
-            return {"valid": "POST-01", "past-start": "POST-03", "structural": "POST-03", "semantic": "POST-04",
+            return {"valid": "POST-01", "structural": "POST-03", "semantic": "POST-04",
                     "foreign": "AUTH-04"}.get(validity, "AUTH-02")
         if old.status == 200:
             data = old.data
