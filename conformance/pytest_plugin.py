@@ -1,4 +1,4 @@
-"""The pytest plugin: ``pytest --fota-base-url URL`` adds one test item per BEHAVIOR rule
+"""The pytest plugin: ``pytest --fota-base-url URL`` adds one test item per rule
 (``FOTA::POST-01`` …) to the session, backed by a single run of the suite.
 
 Without ``--fota-base-url`` it only registers its options: nothing is imported beyond pytest, and no
@@ -106,7 +106,7 @@ class FotaCollector(pytest.Collector):
 
 
 class FotaItem(pytest.Item):
-    """One BEHAVIOR rule; passes, fails, skips or warns as the report says."""
+    """One rule (docs/rules.md); passes, fails, skips or warns as the report says."""
 
     def runtest(self) -> None:
         state = self.config.stash[_KEY]
@@ -136,7 +136,9 @@ class FotaItem(pytest.Item):
 def _describe(rule_id: str, entry: dict[str, Any], report: dict[str, Any]) -> str:
     lines = [f"{rule_id} ({entry.get('level', '?')}) {entry.get('title', '')} — {entry.get('outcome')}",
              f"target: {report.get('target')}  seed: {report.get('seed')}"]
-    from conformance.report.common import finding_lines, safe
+    from conformance.report.common import doc, finding_lines, safe
+
+    lines.append(f"rule: {doc(rule_id, entry)}")
 
     findings = entry.get("findings") or []
     # The first findings in full and the last requests of each (the failing one is last): a broken

@@ -224,8 +224,8 @@ def test_the_example_checker_does_catch_a_bad_example(doc: dict[str, Any]) -> No
 
 
 # --- the vendor pages' own examples ----------------------------------------------------------------
-# Typed in from shared/seeds exactly as the pages print them (quotes straightened), then normalised
-# as FACTS.md §6 says: #1 devicelist -> deviceList; "15-digit IMEI" placeholders -> real IMEIs;
+# Typed in from the vendor's two pages exactly as they print them (quotes straightened), then normalised
+# as docs/discrepancies.md says: #1 devicelist -> deviceList; "15-digit IMEI" placeholders -> real IMEIs;
 # #10 the response echoes the request's account and startDate.
 
 VENDOR_POST_REQUEST = {
@@ -306,7 +306,7 @@ def test_vendor_post_response_is_consistent_only_once_normalised(doc: dict[str, 
     normalised = normalise_response(VENDOR_POST_RESPONSE, request)
     assert errors(doc, schema, normalised) == []
     assert [d["deviceId"] for d in normalised["deviceList"]] == request["deviceList"]
-    # Our example is the normalised page plus the echoed endDate (newer vendor docs list it, FACTS §6 #11).
+    # Our example is the normalised page plus the echoed endDate (newer vendor docs list it, docs/discrepancies.md #11).
     ours = example_value(doc, POST_200, "accepted")
     assert ours["endDate"] == request["endDate"]
     assert {k: v for k, v in ours.items() if k != "endDate"} == normalised
@@ -327,7 +327,8 @@ def test_vendor_put_response_is_valid_and_ours_answers_the_post_example(doc: dic
     created = example_value(doc, POST_200, "accepted")
     ours = example_value(doc, PUT_200, "appended")
     assert ours == {**VENDOR_PUT_RESPONSE, "accountName": created["accountName"], "id": created["id"]}
-    # FACTS §6 #2: PUT items say Reason; an item with only resultReason still validates (PUT-07 is a SHOULD).
+    # docs/discrepancies.md #2: PUT items say Reason; an item with only resultReason still validates
+    # (PUT-07 is a SHOULD).
     item = {"deviceId": "990003425730535", "status": "AddDeviceSucceed", "resultReason": "ok"}
     assert errors(doc, schema, {**VENDOR_PUT_RESPONSE, "deviceList": [item]}) == []
 
@@ -337,7 +338,7 @@ def test_vendor_error_body_and_gateway_faults_are_valid(doc: dict[str, Any]) -> 
     assert errors(doc, schema_of("FotaV1Result"), {"errorCode": "", "errorMessage": "x"})
     assert errors(doc, schema_of("FotaV1Result"), {"errorMessage": "x"})
     unauthorized = "/components/responses/Unauthorized/content/application~1json/schema"
-    for code in ("900901", 900901, "900902"):  # FACTS §3: the code arrives as a string or a number
+    for code in ("900901", 900901, "900902"):  # docs/vendor-facts.md: the code arrives as a string or a number
         fault = {"fault": {"code": code, "message": "Invalid Credentials", "description": "Access failure"}}
         assert errors(doc, unauthorized, fault) == []
     assert errors(doc, unauthorized, VENDOR_ERROR) == []
@@ -346,7 +347,7 @@ def test_vendor_error_body_and_gateway_faults_are_valid(doc: dict[str, Any]) -> 
 
 
 def test_examples_tell_one_consistent_story(doc: dict[str, Any]) -> None:
-    """FACTS §6 #10: one account, one upgrade id, one startDate across every example."""
+    """docs/discrepancies.md #10: one account, one upgrade id, one startDate across every example."""
     accounts, ids, starts = set(), set(), set()
     for where, _, value in iter_examples(doc):
         if where.startswith("/paths/") and isinstance(value, dict):
@@ -430,7 +431,7 @@ def test_required_fields_are_what_the_suite_relies_on(doc: dict[str, Any]) -> No
     assert required["FotaV1SuccessResult"] == {"success"}
     assert schemas["UpgradeStatus"]["enum"] == ["RequestPending", "Queued", "InProgress", "Finished",
                                                 "RequestFailed", "UpgradeFailed"]
-    # FACTS §6 #19: device statuses are free text.
+    # docs/discrepancies.md #19: device statuses are free text.
     assert "enum" not in schemas["FirmwareUpgradeDeviceListItem"]["properties"]["status"]
     assert "Reason" in schemas["V1DeviceListItem"]["properties"]
     assert "resultReason" in schemas["FirmwareUpgradeDeviceListItem"]["properties"]

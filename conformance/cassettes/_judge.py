@@ -13,7 +13,7 @@ Rule mapping (also in cassettes/README.md):
   was refused, nor can a live run in general: the form of a refusal is judged once, for all);
 - a POST/PUT whose body is not a JSON object: WIRE-05 (400 error response; 401/403 not judged, a
   target may check credentials first and a recording does not show whether they were valid);
-- 200 bodies against openapi.yaml and BEHAVIOR: POST → POST-01 (also: echoes the request,
+- 200 bodies against openapi.yaml and the rules: POST → POST-01 (also: echoes the request,
   ``RequestPending``, one item per requested IMEI), PUT → PUT-01, GET → LIFE-04 (also: the fields
   given at creation and the device list after every successful append/remove, when the POST and
   PUTs are in the recording), DELETE → LIFE-06 (``{"success": true}``);
@@ -298,8 +298,9 @@ class _Judge:
             return
         c = self.campaigns.setdefault(upgrade_id, _Campaign())
         c.cancelled = ix
-        # A cancelled campaign leaves the timing (CONTRACT §1): a later terminal "cancelled" status is
-        # LIFE-06's business, so LIFE-02's chain starts again from the next observation.
+        # A cancelled campaign leaves the timing (docs/simulator-contract.md#lifecycle-timing): a later
+        # terminal "cancelled" status is LIFE-06's business, so LIFE-02's chain starts again from the
+        # next observation.
         c.last_status = c.last_seen = None
 
 

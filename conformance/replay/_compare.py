@@ -294,7 +294,7 @@ def branch_of(rule: str, method: str, ex: Exchange, *, past_start: bool = False)
     if status is None:
         return None
     is_error = 400 <= status < 500 and error_problem(ex) is None
-    if past_start:  # a startDate before today: 400 or 200, both allowed (BEHAVIOR Terms)
+    if past_start:  # a startDate before today: 400 or 200, both allowed (docs/rules.md, Terms)
         return "past startDate refused with 400" if status == 400 and is_error else \
             "past startDate accepted" if status == 200 else None
     if rule == "POST-04":

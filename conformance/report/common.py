@@ -8,9 +8,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from conformance.spec.rules import FAMILIES, RULES
+from conformance.spec.rules import FAMILIES, RULES, doc_ref
 
-__all__ = ["FAMILY_ORDER", "OUTCOMES", "by_family", "counts", "finding_lines", "finding_summary", "reason",
+__all__ = ["FAMILY_ORDER", "OUTCOMES", "by_family", "counts", "doc", "finding_lines", "finding_summary", "reason",
            "safe", "verdict_line"]
 
 #: The order the report's families are grouped in: the catalogue's.
@@ -65,6 +65,11 @@ def by_family(report: Mapping[str, Any]) -> Iterator[tuple[str, list[tuple[str, 
         entries = [(rid, entry) for rid, entry in rules.items() if _family(rid) == family]
         if entries:
             yield family, entries
+
+
+def doc(rule_id: str, entry: Mapping[str, Any]) -> str:
+    """Where the rule is explained (docs/rules.md#put-04): the report's own ``doc``, else the catalogue's."""
+    return str(entry.get("doc") or doc_ref(rule_id))
 
 
 def level(rule_id: str, entry: Mapping[str, Any]) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from conformance.report.common import (
     FAMILY_NAMES,
     by_family,
+    doc,
     finding_lines,
     finding_summary,
     level,
@@ -94,7 +95,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
 def _problem(rule_id: str, entry: Mapping[str, Any], seed: object) -> list[str]:
     family = rule_id.split("-", 1)[0]
     out = [f"### {rule_id} — {_ICON.get(str(entry.get('outcome')), '')} ({level(rule_id, entry)}, "
-           f"{FAMILY_NAMES.get(family, family)})", "", f"> {_cell(title(rule_id, entry))}", ""]
+           f"{FAMILY_NAMES.get(family, family)})", "", f"> {_cell(title(rule_id, entry))}",
+           f"> (rule: `{doc(rule_id, entry)}`)", ""]
     findings = entry.get("findings") or []
     if not findings:
         out += [f"- {_cell(d)}" for d in entry.get("details", [])] + [""]

@@ -7,7 +7,17 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.report.common import FAMILY_NAMES, by_family, finding_lines, level, reason, safe, title, verdict_line
+from conformance.report.common import (
+    FAMILY_NAMES,
+    by_family,
+    doc,
+    finding_lines,
+    level,
+    reason,
+    safe,
+    title,
+    verdict_line,
+)
 
 __all__ = ["render_terminal"]
 
@@ -78,11 +88,13 @@ def _rule_lines(rule_id: str, entry: Mapping[str, Any], *, color: bool, width: i
                                    subsequent_indent=indent + "  "))
         return lines
     findings = entry.get("findings") or []
+    if outcome in ("failed", "warned"):
+        lines.append(f"{indent}rule: {doc(rule_id, entry)}")
     for finding in findings[:max_findings]:
         lines.extend(indent + line for line in finding_lines(finding, seed, max_repro=MAX_REPRO_LINES))
     if len(findings) > max_findings:
         lines.append(f"{indent}… and {len(findings) - max_findings} more findings (all in --report-json / --markdown)")
     if not findings and outcome in ("failed", "warned"):
-        # A report written by another tool may carry only the CONTRACT's details list.
+        # A report written by another tool may carry only the details list every report has.
         lines.extend(f"{indent}✗ {safe(d)}" for d in entry.get("details", []))
     return lines

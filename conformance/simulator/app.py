@@ -1,8 +1,8 @@
 """The HTTP adapter: a thin Starlette app over the model, serving the four operations of openapi.yaml
-under ``/api/fota/v1``, the control plane of CONTRACT.md §1, and the document itself.
+under ``/api/fota/v1``, the control plane of docs/simulator-contract.md, and the document itself.
 
 What happens here and nowhere else: reading the body (bounded, incrementally), parsing it as JSON
-whatever its label (WIRE-03, FACTS §7), checking it against openapi.yaml, and turning results and
+whatever its label (WIRE-03), checking it against openapi.yaml, and turning results and
 ``ApiError`` into answers with ``Content-Type: application/json`` (WIRE-01). Every model call of
 the four operations runs in the thread pool, so that concurrent requests really are concurrent (the
 lock in the model is what keeps them correct); the control plane's clock is answered inline (see

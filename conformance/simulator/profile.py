@@ -1,8 +1,8 @@
 """The catalogue of planted faults and valid variants of the reference simulator.
 
-A *fault* is a bug planted on purpose: it breaks exactly the BEHAVIOR rule it names, and the
+A *fault* is a bug planted on purpose: it breaks exactly the rule it names, and the
 project's tests assert that the suite reports that rule failed (or warned, for a SHOULD rule).
-A *variant* is a behaviour BEHAVIOR.md allows but the simulator does not use by default: the tests
+A *variant* is a behaviour the rules (docs/rules.md) allow but the simulator does not use by default: the tests
 assert that the suite still finds the target conformant (no false alarms).
 
 The simulator reads a ``Profile`` (a set of switched-on names); the model and the HTTP adapter ask

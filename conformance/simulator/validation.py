@@ -4,7 +4,7 @@ Schemas are found by operationId, never by component name, and every ``$ref`` is
 ``referencing`` (``spec.openapi.Document``), so a colleague may rename or restructure components
 freely. A refusal names the first offending field by its JSON path (``deviceList[2]: '12' is not of type 'string'``).
 
-openapi.yaml marks some constraints ``x-fota-semantic-only`` (the IMEI pattern): BEHAVIOR treats a
+openapi.yaml marks some constraints ``x-fota-semantic-only`` (the IMEI pattern): the rules treat a
 value that breaks them as a *semantic* problem (POST-04, PUT-03), so they are not enforced here;
 the model rejects such devices itself, the way the vendor does ("Invalid Device IMEI.").
 """

@@ -60,7 +60,8 @@ STATUSES: frozenset[str] = frozenset(s.value for s in Status)
 
 #: LIFE-05: without an endDate a campaign should be over this long after its startDate.
 DEFAULT_DURATION = timedelta(days=7)
-#: CONTRACT §1: under the control plane an InProgress campaign finishes one day after its start.
+#: Under the control plane an InProgress campaign finishes one day after its start
+#: (docs/simulator-contract.md#lifecycle-timing).
 RUN_LENGTH = timedelta(days=1)
 
 
@@ -88,7 +89,8 @@ def midnight(day: date) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class CampaignFacts:
-    """What decides a campaign's status under the control plane's timing (CONTRACT §1)."""
+    """What decides a campaign's status under the control plane's timing
+    (docs/simulator-contract.md#lifecycle-timing)."""
 
     start_date: date
     #: False when the request was semantically invalid (POST-04) and was accepted anyway.

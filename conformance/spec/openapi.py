@@ -4,6 +4,7 @@ simulator, the cassette judge and the tests find a schema and validate against i
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -45,8 +46,26 @@ def load_openapi() -> dict[str, Any]:
     return _load(openapi_path())
 
 
+@cache
 def load_control() -> dict[str, Any]:
-    return _load(control_path())
+    """The control plane document, self-contained: its references to files beside it (the world's
+    JSON Schema, spec/world.schema.json) are inlined, so that every tool that reads one document
+    (schemathesis, a validator registry) sees the same schema the files say."""
+    document: dict[str, Any] = _inline(_load(control_path()), control_path().parent)
+    return document
+
+
+def _inline(node: Any, base: Path) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            # The referenced schemas are self-contained (no $ref of their own), so a copy is exact.
+            with (base / ref).open(encoding="utf-8") as fh:
+                return json.load(fh)
+        return {key: _inline(value, base) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(item, base) for item in node]
+    return node
 
 
 def escape(token: str) -> str:

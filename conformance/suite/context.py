@@ -38,7 +38,7 @@ __all__ = [
     "suite_world",
 ]
 
-#: The instant of the world the suite loads through the control plane (CONTRACT's example `now`).
+#: The instant of the world the suite loads through the control plane (the example `now` of docs/simulator-contract.md).
 SUITE_NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
@@ -51,7 +51,7 @@ class ControlError(Exception):
 
 
 class BudgetExhausted(Exception):
-    """The per-run cap on created campaigns (CONTRACT §3) is reached; the check is skipped."""
+    """The per-run cap on created campaigns (docs/simulator-contract.md#safety) is reached; the check is skipped."""
 
 
 class NotEnoughDevices(Exception):
@@ -62,7 +62,7 @@ class NotEnoughDevices(Exception):
 class Settings:
     timeout: float = 10.0
     seed: int = 0
-    #: Black-box safety (CONTRACT §3): at most this many campaigns created per run …
+    #: Black-box safety (docs/simulator-contract.md#safety): at most this many campaigns created per run …
     max_campaigns: int = 20
     #: … each with a startDate at least this many days ahead of the target's today.
     min_lead_days: int = 30
@@ -76,14 +76,15 @@ class Settings:
 
 
 class ControlPlane:
-    """CONTRACT §1, exactly its three calls: the suite must need nothing more of a simulator."""
+    """The control plane of docs/simulator-contract.md, exactly its three calls: the suite must need
+    nothing more of a simulator."""
 
     def __init__(self, client: Client) -> None:
         self.client = client
 
     @staticmethod
     def answers_probe(ex: Exchange) -> bool:
-        """CONTRACT §1: a 200 to GET /__control/clock means "control plane present"."""
+        """The contract: a 200 to GET /__control/clock means "control plane present"."""
         return ex.status == 200 and isinstance(ex.data, dict) and "now" in ex.data
 
     def now(self) -> datetime:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from conformance.spec.rules import RULES, Level, rule
+from conformance.spec.rules import RULES, Level, doc_ref, rule
 from conformance.suite.http import Exchange, mask
 
 __all__ = ["REPORT_VERSION", "Finding", "Outcome", "Results", "RuleVerdict", "rule_entries", "summary"]
@@ -50,7 +50,7 @@ class Finding:
         return data
 
     def detail(self) -> str:
-        """The one-line form used in the CONTRACT's ``details`` list."""
+        """The one-line form used in a report's ``details`` list."""
         return f"{self.title}: expected {self.expected}; got {self.actual}"
 
 
@@ -139,7 +139,7 @@ class Results:
             return list(self._findings)
 
     def verdicts(self) -> dict[str, RuleVerdict]:
-        """One verdict per rule of BEHAVIOR.md, in catalogue order."""
+        """One verdict per rule of the catalogue, in its order."""
         with self._lock:
             out: dict[str, RuleVerdict] = {}
             for rule_id in RULES:
@@ -175,7 +175,7 @@ def rule_entries(verdicts: dict[str, RuleVerdict]) -> dict[str, dict[str, Any]]:
     for rule_id, v in verdicts.items():
         r = RULES[rule_id]
         entry: dict[str, Any] = {"outcome": str(v.outcome), "details": v.details, "level": str(r.level),
-                                 "title": r.title, "family": r.family, "checks": v.checks,
+                                 "title": r.title, "family": r.family, "checks": v.checks, "doc": doc_ref(rule_id),
                                  "findings": [f.to_json() for f in v.findings]}
         if v.branch is not None or r.has_branches:
             entry["branch"] = v.branch

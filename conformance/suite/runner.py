@@ -1,6 +1,6 @@
 """Running the checks against one target and producing the report (a plain JSON-able dict).
 
-The report is the product (STYLE.md): the CLI, the pytest plugin and every renderer read it; none of
+The report is the product: the CLI, the pytest plugin and every renderer read it; none of
 them looks at checks or exchanges directly.
 """
 
@@ -209,7 +209,8 @@ def run_suite(base_url: str, *, world: World | None = None, settings: Settings |
                     results.skip(rule_id, "not selected in this run (--rules)")
         report = _report(run, base_url, has_control, time.monotonic() - started, selected_rules)
         # Belt and braces: skip reasons, notes and exception texts are not all masked at the
-        # source; no report may ever carry a token (CONTRACT §3), so mask everything once more.
+        # source; no report may ever carry a token (docs/simulator-contract.md#safety), so mask
+        # everything once more.
         masked: dict[str, Any] = _mask_all(report, client.secrets | set(secrets))
         return masked
     finally:
@@ -266,7 +267,7 @@ def _run_one(ctx: Ctx, spec: CheckSpec, world: World) -> str | None:
         return _one_line(error)
     except ControlError as exc:
         # The control plane itself misbehaved: that is the SIM family's business.
-        ctx.fail("SIM-01", "control plane call failed", expected="the calls of CONTRACT.md §1 to work",
+        ctx.fail("SIM-01", "control plane call failed", expected="the control plane's calls to work",
                  actual=str(exc))
     except Exception as exc:  # a target answer the check could not digest is still a finding
         rule_id = next((r for r in spec.rules if RULES[r].level is not Level.INFO), spec.rules[0])
@@ -297,7 +298,7 @@ def _sigint_deferred() -> Iterator[list[int]]:
 
 
 def _cleanup(run: _Run) -> None:
-    """Black-box safety: cancel every campaign this run created (CONTRACT §3)."""
+    """Black-box safety: cancel every campaign this run created (docs/simulator-contract.md#safety)."""
     api = Api(run.client, run.ledger)
     with _sigint_deferred():
         for account, upgrade_id, cred in run.ledger.created:

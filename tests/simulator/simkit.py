@@ -65,7 +65,7 @@ def body(devices: list[str] | None = None, *, start: int = 2, **fields: Any) -> 
 
 
 def is_error(r: httpx.Response, *, status: int | None = None) -> bool:
-    """BEHAVIOR "error response": 4xx, JSON, {errorCode, errorMessage} non-empty (or a 401 fault)."""
+    """An "error response" (docs/rules.md#terms): 4xx, JSON, {errorCode, errorMessage} non-empty (or a 401 fault)."""
     if not 400 <= r.status_code < 500 or (status is not None and r.status_code != status):
         return False
     if r.headers.get("content-type", "").split(";")[0].strip() != "application/json":

@@ -1,4 +1,4 @@
-"""AUTH — credentials and account isolation (BEHAVIOR.md AUTH-01 … AUTH-04).
+"""AUTH — credentials and account isolation (docs/rules.md, AUTH-01 … AUTH-04).
 
 Every refusal is tried on all four operations with a request that *would* succeed with the right
 credentials (a valid body, a fresh device, an open campaign), and "no effect" is verified through

@@ -2,7 +2,7 @@
 
 Every scenario loads a fresh world (the runner does, and a simulator may have upgraded devices'
 firmware in an earlier one), schedules a few campaigns at once, and moves the clock through the
-instants CONTRACT §1 makes interesting, observing every campaign after every move through one
+instants the contract's timing makes interesting, observing every campaign after every move through one
 ``Tracker`` (LIFE-01/02 are judged on every status the suite ever sees). The exact timing is SIM-04's
 business (checks/sim.py); here only what LIFE allows is required, so that a target with a different
 but lawful timing is not blamed under LIFE.
@@ -53,7 +53,7 @@ def every_edge_in_order(ctx: Ctx) -> None:
     campaigns = [c for c in (ok, dead, bad) if c is not None]
     assert ctx.control is not None
     start = ok.start
-    # Each stop is one instant CONTRACT §1 names; between them, the campaign must not have started.
+    # Each stop is one instant the contract's timing names; between them, the campaign must not have started.
     stops = [
         (ctx.control.now() + timedelta(seconds=1), False),  # decided: Queued or RequestFailed
         (start - timedelta(seconds=1), False),  # LIFE-03: one second before startDate
@@ -103,7 +103,7 @@ def details_reflect_creation_and_changes(ctx: Ctx) -> None:
     gone = c.devices[0]
     put = ctx.calls.change(c.account, c.id, {"type": "remove", "deviceList": [gone]}, creds=c.cred)
     t.note(put)
-    # Only RemoveDeviceSucceed is named by BEHAVIOR; any non-failure item counts, so that LIFE-04
+    # Only RemoveDeviceSucceed is named by the rules; any non-failure item counts, so that LIFE-04
     # never blames GET for a removal the target may have made under another success name.
     if put.status == 200 and "fail" not in item_statuses(put).get(gone, "fail").lower():
         expected.discard(gone)

@@ -1,4 +1,4 @@
-"""POST — scheduling an upgrade (BEHAVIOR.md POST-01 … POST-05)."""
+"""POST — scheduling an upgrade (docs/rules.md, POST-01 … POST-05)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def structurally_invalid_requests_get_400(ctx: Ctx) -> None:
         ctx.expect("POST-03", problem is None and not accepted, f"a request with {what} was not refused",
                    expected="a 400 error response and no upgrade id", actual=problem, exchanges=[ex])
     if ctx.control is not None:
-        # INFO only: a startDate before today is neither valid nor invalid (BEHAVIOR Terms).
+        # INFO only: a startDate before today is neither valid nor invalid (docs/rules.md#terms).
         past = ctx.schedule_body(1, startDate=(ctx.today - timedelta(days=1)).isoformat())
         ex = calls.schedule(past)
         verdict = "accepted" if ex.status == 200 else f"refused ({ex.status})"
@@ -169,7 +169,7 @@ def _judge_later(ctx: Ctx, what: str, status: str | None, ids: list[str] | None,
 
 def _follow_accepted(ctx: Ctx, calls: Calls, accepted: list[tuple[str, Campaign, list[str]]]) -> None:
     if ctx.control is not None:
-        # CONTRACT §1: decided at the next clock move. A minute on, then past the start (the rule
+        # The contract's timing: decided at the next clock move. A minute on, then past the start (the rule
         # is about never starting, whichever move the target decides at).
         ctx.control.advance(timedelta(minutes=1))
         later = [(w, c, o, *calls.look(c)) for w, c, o in accepted]

@@ -1,4 +1,4 @@
-"""PUT — adding and removing devices (BEHAVIOR.md PUT-01 … PUT-07).
+"""PUT — adding and removing devices (docs/rules.md, PUT-01 … PUT-07).
 
 Every claim of an answer is verified through GET afterwards: a success item must really have
 changed the campaign, a refusal must have changed nothing.

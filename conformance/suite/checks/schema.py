@@ -30,6 +30,7 @@ import httpx
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from conformance.spec.openapi import load_openapi
+from conformance.suite.checks import HYPOTHESIS_LOCK
 from conformance.suite.context import BudgetExhausted, Ctx, NotEnoughDevices
 from conformance.suite.http import Exchange
 from conformance.suite.oracle import schedule_validity
@@ -83,7 +84,8 @@ def _cases(path: str, method: str, negative: bool, n: int, seed_value: int) -> t
     def collect(case: Any) -> None:
         out.append(case)
 
-    collect()
+    with HYPOTHESIS_LOCK:
+        collect()
     if not negative and method in _POSITIVE_BODY:
         # Hypothesis stops at the distinct cases, and a fixed body leaves few; each case is only a
         # template whose body is rebuilt per index, so reusing it keeps n positive requests.

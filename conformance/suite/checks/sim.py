@@ -1,4 +1,4 @@
-"""SIM-01..04: the control plane of CONTRACT §1 — world loading, the clock, determinism, timing.
+"""SIM-01..04: the control plane of docs/simulator-contract.md — world loading, the clock, determinism, timing.
 
 Only the contract's three calls are used (GET/PUT clock, PUT world), so any simulator that offers
 them can be judged. The exact timing oracle is ``conformance.spec.lifecycle.expected_status``; the
@@ -69,7 +69,7 @@ def clock_moves_forward_and_applies_transitions(ctx: Ctx) -> None:
     still = ctx.control.now()
     ctx.expect("SIM-02", still == t0, "a refused earlier clock still moved the clock",
                expected=format_instant(t0), actual=format_instant(still), exchanges=[back])
-    # CONTRACT: only "an earlier time than the current one" is refused, so the same time is accepted.
+    # The contract refuses only "an earlier time than the current one", so the same time is accepted.
     same = ctx.control.set_clock(t0)
     ctx.expect("SIM-02", same.status == 200, "PUT /__control/clock with the current time was refused",
                expected="200 (only earlier times are refused)", exchanges=[same])
@@ -81,7 +81,7 @@ def clock_moves_forward_and_applies_transitions(ctx: Ctx) -> None:
     for instant in (t0 + timedelta(seconds=1), c.start, c.start + timedelta(days=1)):
         t.note(move_clock(ctx, instant))
         _, shown = t.get(c)
-        # No instant of CONTRACT §1 lies in (instant, instant+0]: re-sending the same time changes
+        # No instant of the contract's timing lies in (instant, instant+0]: re-sending the same time changes
         # nothing for a target that applied every due transition before answering the first time.
         t.note(move_clock(ctx, instant))
         _, again = t.get(c)
@@ -141,7 +141,7 @@ class _Tracked:
 
 
 class _Oracle:
-    """The SIM-04 timing, applied to the campaigns a scenario created (CONTRACT §1)."""
+    """The SIM-04 timing, applied to the campaigns a scenario created (docs/simulator-contract.md#lifecycle-timing)."""
 
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
@@ -187,14 +187,14 @@ class _Oracle:
             else:
                 ok = status == want
                 expected = f"status {want.value}"
-            self.ctx.expect("SIM-04", ok, f"campaign {label} {when}: not what CONTRACT §1 prescribes",
+            self.ctx.expect("SIM-04", ok, f"campaign {label} {when}: not what the contract's timing prescribes",
                             expected=expected, actual=f"status {status}" if status is not None else ex.outcome(),
                             exchanges=self.t.log[-10:])
 
 
 @check("SIM-04", needs_control=True)
 def timing_follows_the_contract(ctx: Ctx) -> None:
-    """Every instant of CONTRACT §1, one move at a time, then all of them in one move."""
+    """Every instant of the contract's timing, one move at a time, then all of them in one move."""
     assert ctx.control is not None
     o = _Oracle(ctx)
     today = ctx.today.isoformat()

@@ -1,4 +1,4 @@
-"""WIRE — transport rules (BEHAVIOR.md WIRE-01 … WIRE-05).
+"""WIRE — transport rules (docs/rules.md, WIRE-01 … WIRE-05).
 
 WIRE-01 and WIRE-02 are judged on every answer any check sees (``ctx.calls``, the universal judge);
 the checks here make sure each is exercised on purpose: every operation, success and error answers,
