@@ -62,6 +62,7 @@ def test_the_file_is_schemathesis_vcr_layout_without_tokens(st_cassette: Path) -
 def test_check_cassette_judges_it(st_cassette: Path, tmp_path: Path) -> None:
     report = check_cassette(st_cassette)
     assert report["conformant"] is True
+    assert report["recorded_by"] == SCHEMATHESIS
     assert report["rules"]["WIRE-02"]["outcome"] == "passed"
     assert report["rules"]["POST-01"]["outcome"] == "passed"
     out = tmp_path / "check.json"
