@@ -50,7 +50,7 @@ from conformance.replay._roles import (
 from conformance.replay._safety import cleanup, unsafe
 from conformance.spec.rules import RULES, Level
 from conformance.spec.world import Credential, World, format_instant, parse_instant
-from conformance.suite.context import Ledger, suite_world
+from conformance.suite.context import ControlPlane, Ledger, suite_world
 from conformance.suite.http import Client, Exchange, TargetUnreachable
 from conformance.suite.results import Results
 from conformance.suite.runner import ConfigError, RunAborted, validate_base_url
@@ -110,7 +110,7 @@ def replay(cassettes: list[RecordedCassette], base_url: str, *, world: World | N
         probe = client.send("GET", "/__control/clock", content_type=None)
         if probe.status is None:
             raise RunAborted(f"cannot reach {base_url}: {' '.join((probe.error or 'no answer').split())}")
-        has_control = probe.status == 200 and isinstance(probe.data, dict) and "now" in probe.data
+        has_control = ControlPlane.answers_probe(probe)
         if not has_control and world is None:
             raise ConfigError("the target has no control plane (GET /__control/clock): pass --world FILE "
                               "describing the account, firmware, devices and tokens it already holds")
