@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from conformance.cassettes import RecordedCassette
 from conformance.spec.rules import RULES
-from conformance.suite.results import REPORT_VERSION, Outcome, rule_entries, summary
+from conformance.suite.results import REPORT_VERSION, Outcome, mask_all, rule_entries, summary
 
 __all__ = ["NOT_SHOWN", "build_report"]
 
@@ -17,7 +17,6 @@ NOT_SHOWN: Final = "no replayed interaction is evidence for this rule"
 
 def build_report(t: Any, base_url: str, cassettes: list[RecordedCassette], duration: float) -> dict[str, Any]:
     from conformance import __version__
-    from conformance.suite.runner import _mask_all  # the run's own last-line masking
 
     for rule_id in RULES:
         t.results.skip(rule_id, NOT_SHOWN)
@@ -49,5 +48,5 @@ def build_report(t: Any, base_url: str, cassettes: list[RecordedCassette], durat
         "interactions": t.entries,
         "rules": rule_entries(verdicts),
     }
-    masked: dict[str, Any] = _mask_all(report, t.secrets | t.client.secrets)
+    masked: dict[str, Any] = mask_all(report, t.secrets | t.client.secrets)
     return masked
