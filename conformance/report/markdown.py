@@ -97,6 +97,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         out.append("")
         out.append("</details>")
         out.append("")
+    out += _replayed(report)
     if client:
         return "\n".join(out)  # a client report observes no lifecycle of a target
     out.append("## Campaign lifecycle observed")
@@ -170,3 +171,25 @@ def mermaid_lifecycle(observed: Iterable[Mapping[str, Any]]) -> str:
         lines.append("    classDef unseen stroke-dasharray: 4 4")
         lines += [f"    class {s} unseen" for s in never]
     return "\n".join(lines)
+
+
+def _replayed(report: Mapping[str, Any]) -> list[str]:
+    """A replay's interactions that did not come back the same as recorded (the rest are counted)."""
+    entries = [e for e in report.get("interactions") or [] if e.get("outcome") != "same"]
+    if not report.get("interaction_summary"):
+        return []
+    tally = ", ".join(f"{n} {k}" for k, n in report["interaction_summary"].items())
+    out = ["## Replayed interactions", "", f"{tally}.", ""]
+    if entries:
+        out += ["| recording | # | request | rule | outcome | recorded → target | why |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
+        for e in entries[:200]:
+            why = "; ".join(f"{d.get('kind')} {d.get('what') or ''}: {d.get('old')} → {d.get('new')}"
+                            for d in e.get("differences") or []) or e.get("reason", "")
+            out.append(f"| {_cell(e.get('cassette', ''))} | {e.get('index')} | `{_cell(e.get('request', ''))}` | "
+                       f"{e.get('rule') or ''} | {e.get('outcome')} | {e.get('recorded')} → {e.get('target')} | "
+                       f"{_cell(why)} |")
+        if len(entries) > 200:
+            out.append(f"| … | | {len(entries) - 200} more in the JSON report | | | | |")
+        out.append("")
+    return out

@@ -69,6 +69,9 @@ def render_terminal(report: Mapping[str, Any], *, color: bool = False, quiet: bo
         lines.append("")
         if hidden:
             lines.append(f"({hidden} rules not selected with --rules: skipped)")
+    if report.get("interaction_summary"):  # a replay: how the recorded interactions fared
+        tally = ", ".join(f"{n} {k}" for k, n in report["interaction_summary"].items())
+        lines.append(f"replayed {len(report.get('interactions') or [])} recorded interactions: {tally}")
     for error in report.get("suite_errors") or []:
         lines.append(_paint(f"SUITE ERROR (a bug of fota-conformance, not of the target): {safe(error)}",
                             "35", color))
