@@ -32,6 +32,7 @@ from conformance.suite.context import (
 from conformance.suite.http import Client, TargetUnreachable, mask
 from conformance.suite.registry import CheckSpec, load_checks
 from conformance.suite.results import Outcome, Results
+from conformance.suite.scratch import hypothesis_scratch
 
 __all__ = ["REPORT_VERSION", "ConfigError", "Progress", "RunAborted", "expand_rules", "run_suite",
            "validate_base_url"]
@@ -200,7 +201,8 @@ def run_suite(base_url: str, *, world: World | None = None, settings: Settings |
         if not has_control:
             selected = _black_box_order(selected)
         try:
-            _run_checks(run, selected, progress)
+            with hypothesis_scratch():  # nothing of Hypothesis's lands in the user's folder
+                _run_checks(run, selected, progress)
         except TargetUnreachable as exc:
             raise RunAborted(_one_line(str(exc))) from None
         finally:
