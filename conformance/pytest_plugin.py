@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -53,6 +54,7 @@ class _Session:
 
             seed = self.config.getoption("fota_seed")
             settings = Settings(seed=seed) if seed is not None else Settings()
+            settings = replace(settings, depth=self.config.getoption("fota_depth"))
             try:
                 self.report = run_suite(self.base_url, world=self.world, settings=settings, rules=self.rules)
             except (RunAborted, ConfigError) as exc:
@@ -73,6 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--fota-world", metavar="FILE", default=None,
                     help="world JSON (required when the target has no control plane)")
     group.addoption("--fota-seed", metavar="N", type=int, default=None, help="seed of the generated requests")
+    group.addoption("--fota-depth", choices=("quick", "default", "thorough"), default="default",
+                    help="how much input exploration (default: default; thorough for a nightly job)")
     group.addoption("--fota-report-json", metavar="FILE", default=None, help="also write the JSON report here")
 
 

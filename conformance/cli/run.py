@@ -53,7 +53,11 @@ def register(sub: Any) -> None:
     run.add_argument("--poll-total", type=_seconds_or_zero, default=d.poll_total, metavar="S",
                      help="without a control plane: poll for at most this long")
     run.add_argument("--examples", type=_count, default=d.examples, metavar="N",
-                     help=f"Hypothesis examples per operation (default {d.examples})")
+                     help=f"Hypothesis examples per operation at the default depth (default {d.examples}; "
+                          "quick tries a fifth, thorough ten times as many)")
+    run.add_argument("--depth", choices=("quick", "default", "thorough"), default=d.depth,
+                     help="how much input exploration: quick (a smoke gate), default (the CI gate, a few "
+                          "seconds), thorough (a nightly job: minutes)")
     run.add_argument("--record-cassette", metavar="FILE",
                      help="record every request of the run as a vcrpy cassette (tokens filtered)")
     # Development flags, for the project's fault tests: test a simulator with bugs planted on purpose.
@@ -79,7 +83,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     world = load_world(args.world)
     check_outputs(args.report_json, args.junit_xml, args.markdown, args.record_cassette)
     settings = Settings(timeout=args.timeout, seed=args.seed, max_campaigns=args.max_campaigns,
-                        poll_interval=args.poll_interval, poll_total=args.poll_total, examples=args.examples)
+                        poll_interval=args.poll_interval, poll_total=args.poll_total, examples=args.examples,
+                        depth=args.depth)
     progress = None if args.quiet else Progress(sys.stderr)
     try:
         with _recording(args.record_cassette, world):

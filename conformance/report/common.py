@@ -69,5 +69,7 @@ def verdict_line(report: Mapping[str, Any]) -> str:
         extra.append(f"{report['requests']} requests")
     if report.get("seed") is not None:
         extra.append(f"seed {report['seed']}")
+    if report.get("depth"):
+        extra.append(f"depth {report['depth']}")
     tail = f" ({', '.join(extra)})" if extra else ""
     return f"{verdict}: {', '.join(parts)} of {sum(c.values())} rules{tail}"

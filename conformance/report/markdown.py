@@ -41,6 +41,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     meta = [("target", f"`{report.get('target', '?')}`"),
             ("control plane", "yes" if report.get("control_plane") else "no (black-box)"),
             ("seed", f"`{report.get('seed')}`"),
+            ("depth", report.get("depth", "default")),
             ("suite version", report.get("suite_version", "?")),
             ("generated", report.get("generated_at", "?"))]
     if report.get("selected_rules"):

@@ -29,6 +29,7 @@ from conformance.suite.context import (
     Settings,
     suite_world,
 )
+from conformance.suite.depth import DEPTHS
 from conformance.suite.http import Client, TargetUnreachable, mask
 from conformance.suite.registry import CheckSpec, load_checks
 from conformance.suite.results import Outcome, Results
@@ -139,6 +140,8 @@ def _validate_settings(settings: Settings) -> None:
         raise ConfigError("poll_interval must be positive and poll_total not negative")
     if settings.examples < 1 or settings.stateful_steps < 1:
         raise ConfigError("examples and stateful_steps must be at least 1")
+    if settings.depth not in DEPTHS:
+        raise ConfigError(f"unknown depth {settings.depth!r} (known: {', '.join(DEPTHS)})")
 
 
 def _select(checks: dict[str, CheckSpec], rules: list[str] | None) -> list[CheckSpec]:
@@ -348,13 +351,14 @@ def _report(run: _Run, base_url: str, has_control: bool, duration: float,
         "target": base_url,
         "control_plane": has_control,
         "seed": s.seed,
+        "depth": s.depth,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "duration_s": round(duration, 3),
         "requests": run.client.count,
         "selected_rules": rules,
         "settings": {"timeout": s.timeout, "max_campaigns": s.max_campaigns, "min_lead_days": s.min_lead_days,
                      "poll_interval": s.poll_interval, "poll_total": s.poll_total, "examples": s.examples,
-                     "stateful_steps": s.stateful_steps},
+                     "stateful_steps": s.stateful_steps, "depth": s.depth},
         "summary": counts,
         "created_campaigns": len(run.ledger.created),
         "cancelled_campaigns": run.cancelled,

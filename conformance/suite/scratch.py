@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 __all__ = ["hypothesis_scratch"]
@@ -63,10 +63,8 @@ def hypothesis_scratch() -> Iterator[None]:
             _previous = configuration.storage_directory(intent_to_write=False).home_directory
             _folder = Path(tempfile.mkdtemp(prefix="fota-conformance-hypothesis-"))
             configuration.set_hypothesis_home_dir(_folder)
-            try:
+            with suppress(Exception):  # an internal of Hypothesis moved: it computes the table itself
                 _seed_unicode_tables()
-            except Exception:  # an internal of Hypothesis moved: it computes the table itself
-                pass
         _users += 1
     try:
         yield
