@@ -31,8 +31,8 @@ class Depth:
 
 
 DEPTHS: dict[str, Depth] = {d.name: d for d in (
-    Depth("quick", 0.2, coverage=False, large=0),
-    Depth("default", 1.0, coverage=True, large=1),
+    Depth("quick", 0.1, coverage=False, large=0),
+    Depth("default", 0.2, coverage=True, large=1),
     Depth("thorough", 10.0, coverage=True, large=4),
 )}
 
