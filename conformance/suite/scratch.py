@@ -14,6 +14,13 @@ machine must not pay for tables it will throw away, so every run uses a scratch 
   own cache format, before anything is generated. Were the format to change, Hypothesis would
   ignore the file and compute the table itself: slower, never wrong.
 
+- Hypothesis also mines string and number constants from the source of every *local* module
+  loaded (code outside site-packages: this package, in an editable install) and mixes them into
+  what it draws. The suite opts out (``forget_local_constants``): the same seed then draws the same
+  requests from a wheel and from an editable install, and a run does not parse its own source
+  (half a second of a default run, profiled). Were that internal to move, Hypothesis would mine
+  as before: slower and install-dependent, never wrong.
+
 The folder is process-wide and reference-counted (the mutation-score script runs several suites in
 threads); the previous Hypothesis home is restored when the last run ends, so a pytest session that
 uses Hypothesis for its own tests keeps its database where it was.
@@ -31,7 +38,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-__all__ = ["GENERATION_LOCK", "hypothesis_scratch"]
+__all__ = ["GENERATION_LOCK", "forget_local_constants", "hypothesis_scratch"]
 
 #: Held while Hypothesis draws cases for a check: Hypothesis keeps global state (its PRNG context,
 #: the constants cache) that two runs drawing at once in one process can corrupt ("FlakyFailure"),
@@ -57,6 +64,17 @@ def _seed_unicode_tables() -> None:
         f.write(json.dumps(_UTF8_TABLE).encode())
 
 
+def forget_local_constants() -> None:
+    """Mark every module loaded so far as already mined for constants (see the module docstring)."""
+    from hypothesis.internal.conjecture import providers
+
+    seen = getattr(providers, "_seen_modules", None)
+    if isinstance(seen, set) and hasattr(providers, "_sys_modules_len"):
+        modules = list(sys.modules.values())
+        seen.update(id(m) for m in modules)
+        providers._sys_modules_len = len(modules)
+
+
 @contextmanager
 def hypothesis_scratch() -> Iterator[None]:
     """Run the body with Hypothesis's home in a fresh scratch folder (see the module docstring)."""
@@ -70,6 +88,7 @@ def hypothesis_scratch() -> Iterator[None]:
             configuration.set_hypothesis_home_dir(_folder)
             with suppress(Exception):  # an internal of Hypothesis moved: it computes the table itself
                 _seed_unicode_tables()
+        forget_local_constants()
         _users += 1
     try:
         yield

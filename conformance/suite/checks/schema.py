@@ -48,7 +48,7 @@ from conformance.suite.depth import depth_of
 from conformance.suite.http import Exchange
 from conformance.suite.oracle import Calls, Campaign, open_campaign, schedule_validity
 from conformance.suite.registry import check
-from conformance.suite.scratch import GENERATION_LOCK
+from conformance.suite.scratch import GENERATION_LOCK, forget_local_constants
 
 _ITEM = "/upgrades/{accountName}/upgrade/{upgradeId}"
 _OK_SUCCESS_RULE = {"POST": "POST-01", "PUT": "PUT-01", "GET": "LIFE-04", "DELETE": "LIFE-06"}
@@ -400,6 +400,7 @@ def schema_exploration(ctx: Ctx) -> None:
             continue
         seed_value = ctx.settings.seed + index
         with GENERATION_LOCK:
+            forget_local_constants()
             cases: Any = (_positive_cases(path, method, count, seed_value) if kind == "positive" else
                           _negative_cases(path, method, count, seed_value) if kind == "negative" else
                           _coverage_cases(path, method))
