@@ -53,8 +53,9 @@ def register(sub: Any) -> None:
     run.add_argument("--poll-total", type=_seconds_or_zero, default=d.poll_total, metavar="S",
                      help="without a control plane: poll for at most this long")
     run.add_argument("--examples", type=_count, default=d.examples, metavar="N",
-                     help=f"Hypothesis examples per operation at the default depth (default {d.examples}; "
-                          "quick tries a fifth, thorough ten times as many)")
+                     help=f"requests per operation built from the world (default {d.examples}); random "
+                          "negative ones drawn by Hypothesis: a tenth of N (quick), a fifth (default), ten "
+                          "times N (thorough)")
     run.add_argument("--depth", choices=("quick", "default", "thorough"), default=d.depth,
                      help="how much input exploration: quick (a smoke gate), default (the CI gate, a few "
                           "seconds), thorough (a nightly job: minutes)")
