@@ -141,12 +141,6 @@ def _post_rows(ctx: Ctx, large: int) -> list[Row]:
                        ("one digit short", real[:-1]), ("one digit long", real + "0"), ("signed", "+" + real)):
         rows.append(Row("Unicode trap in an IMEI", f"an IMEI {what}", "POST", "semantic",
                         body={**good, "deviceList": [imei]}, offending=[imei, real], costly=True))
-    # Account names: near misses name no account of these credentials.
-    for what, value in (("empty", ""), ("in full-width digits", good["accountName"].translate(_FULLWIDTH)),
-                        ("with a trailing space", good["accountName"] + " ")):
-        if value != good["accountName"]:
-            rows.append(Row("near-miss account", f"accountName {what}", "POST", "refused",
-                            body={**good, "accountName": value}, rule="AUTH-04"))
     # Long and duplicated device lists.
     post("duplicated device list", "the same IMEI twice", "semantic", deviceList=shared * 2)
     if large:
@@ -201,11 +195,9 @@ def _put_rows(ctx: Ctx, c: Campaign, large: int) -> list[Row]:
         unknown = [f"35{i:013d}" for i in range(1, n + 1)]
         rows.append(Row("long device list", f"append of {n} unknown IMEIs", "PUT", "per-device",
                         body={"type": "append", "deviceList": unknown}, offending=[unknown[0]], costly=True))
-    # Path parameters: near misses of the real account and id name no campaign of the account.
+    # Path parameters: near misses of the real id name no campaign of the account.
     acc, uid = c.account, c.id
     for what, account, upgrade_id, expect in (
-            ("accountName in full-width digits", acc.translate(_FULLWIDTH), uid, "refused"),
-            ("accountName with a trailing space", acc + " ", uid, "refused"),
             ("upgradeId one character long", acc, uid + "0", "refused"),
             ("upgradeId with an Arabic-Indic digit", acc, _first_digit(uid, _ARABIC), "refused"),
             ("the nil UUID", acc, "00000000-0000-0000-0000-000000000000", "refused"),
@@ -217,7 +209,25 @@ def _put_rows(ctx: Ctx, c: Campaign, large: int) -> list[Row]:
                 continue  # it might cancel the campaign the other rows need
             rows.append(Row("path parameter", f"{op} with {what}", op, expect, path=(account, upgrade_id),
                             body={"type": "remove", "deviceList": fresh} if op == "PUT" else None,
-                            rule="AUTH-04" if "account" in what else _PATH_RULE[op]))
+                            rule=_PATH_RULE[op]))
+    return rows
+
+
+def _account_rows(ctx: Ctx, c: Campaign) -> list[Row]:
+    """Near misses of the account's name, in the body and in the path: they name no account of
+    these credentials (AUTH-04: a 4xx)."""
+    good = ctx.schedule_body(0, deviceList=["000000000000000"])  # refused before any device matters
+    acc = good["accountName"]
+    rows = [Row("near-miss account", f"accountName {what}", "POST", "refused", body={**good, "accountName": value},
+                rule="AUTH-04")
+            for what, value in (("empty", ""), ("in full-width digits", acc.translate(_FULLWIDTH)),
+                                ("with a trailing space", acc + " ")) if value != acc]
+    for what, account in (("accountName in full-width digits", c.account.translate(_FULLWIDTH)),
+                          ("accountName with a trailing space", c.account + " ")):
+        for op in ("GET", "PUT", "DELETE"):
+            rows.append(Row("near-miss account", f"{op} with {what}", op, "refused", path=(account, c.id),
+                            body={"type": "remove", "deviceList": ["000000000000000"]} if op == "PUT" else None,
+                            rule="AUTH-04"))
     return rows
 
 
@@ -327,13 +337,27 @@ def _duplicates(ctx: Ctx, calls: Calls, c: Campaign, row: Row) -> None:
                       f"— {ex.outcome()}", exchanges=[ex, get])
 
 
-@check("WIRE-02", "POST-01", "POST-03", "POST-04", "PUT-03", "PUT-05", "PUT-06", "AUTH-02", "AUTH-03", "AUTH-04")
+@check("AUTH-02", "AUTH-03", "AUTH-04")
+def near_miss_credentials_and_accounts(ctx: Ctx) -> None:
+    """Credential headers and account names one character (or one case, or 5 KiB) away from valid."""
+    calls = Calls(ctx)
+    c = open_campaign(calls)
+    _send_all(ctx, calls, c, _header_rows(ctx) + _account_rows(ctx, c))
+
+
+@check("WIRE-02", "POST-01", "POST-03", "POST-04", "PUT-03", "PUT-05", "PUT-06", "LIFE-04", "LIFE-06")
 def boundary_inputs(ctx: Ctx) -> None:
-    """A table of boundary and near-miss inputs on every field, path parameter and credential header."""
+    """A table of boundary and near-miss inputs on every body field and path parameter."""
     calls = Calls(ctx)
     c = open_campaign(calls)
     large = depth_of(ctx.settings.depth).large
-    rows = _header_rows(ctx) + _post_rows(ctx, large) + _put_rows(ctx, c, large)
+    # Oversized credential headers are also a WIRE-02 matter (a fixed-size buffer): any refusal will do.
+    oversized = [Row("oversized header", row.what, row.op, "either", headers=row.headers)
+                 for row in _header_rows(ctx) if "KiB" in row.what]
+    _send_all(ctx, calls, c, oversized + _post_rows(ctx, large) + _put_rows(ctx, c, large))
+
+
+def _send_all(ctx: Ctx, calls: Calls, c: Campaign, rows: list[Row]) -> None:
     if ctx.control is None:
         left_out = [r for r in rows if r.costly]
         rows = [r for r in rows if not r.costly]
