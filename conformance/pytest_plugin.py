@@ -1,4 +1,4 @@
-"""The pytest plugin: ``pytest --fota-base-url URL`` adds one test item per BEHAVIOR rule
+"""The pytest plugin: ``pytest --fota-base-url URL`` adds one test item per rule
 (``FOTA::POST-01`` …) to the session, backed by a single run of the suite.
 
 Without ``--fota-base-url`` it only registers its options: nothing is imported beyond pytest, and no
@@ -157,7 +157,7 @@ class FotaCollector(pytest.Collector):
 
 
 class FotaItem(pytest.Item):
-    """One BEHAVIOR rule; passes, fails, skips or warns as the report says."""
+    """One rule (docs/rules.md); passes, fails, skips or warns as the report says."""
 
     def runtest(self) -> None:
         state = self.config.stash[_KEY]
@@ -187,19 +187,19 @@ class FotaItem(pytest.Item):
 def _describe(rule_id: str, entry: dict[str, Any], report: dict[str, Any]) -> str:
     lines = [f"{rule_id} ({entry.get('level', '?')}) {entry.get('title', '')} — {entry.get('outcome')}",
              f"target: {report.get('target')}  seed: {report.get('seed')}"]
+    from conformance.report.common import doc, finding_lines, safe
+
+    lines.append(f"rule: {doc(rule_id, entry)}")
+
     findings = entry.get("findings") or []
     # The first findings in full and the last requests of each (the failing one is last): a broken
     # target can produce hundreds; --fota-report-json has them all.
     for f in findings[:5]:
-        lines += ["", f"✗ {f.get('title')}  ({f.get('check')}, {f.get('severity')})",
-                  f"  expected: {f.get('expected')}", f"  actual:   {f.get('actual')}"]
-        if f.get("reproduction"):
-            lines.append("  reproduce (tokens masked as ***):")
-            lines += [f"    {line}" for line in f["reproduction"][-3:]]
+        lines += ["", *finding_lines(f, report.get("seed"), max_repro=3)]
     if len(findings) > 5:
         lines += ["", f"… and {len(findings) - 5} more findings"]
     if not findings:
-        lines += [f"  {d}" for d in entry.get("details", [])]
+        lines += [f"  {safe(d)}" for d in entry.get("details", [])]
     return "\n".join(lines)
 
 

@@ -1,8 +1,9 @@
-"""conformance/control.yaml: the control plane of CONTRACT.md §1, and its World schema.
+"""conformance/control.yaml: the control plane of docs/simulator-contract.md, and its World schema.
 
 Generic checks (valid OpenAPI, every example valid, the linter) run on this document from
-test_openapi.py; here: that it says what CONTRACT.md fixes, and that the World schema and
-conformance.spec.world agree about what a world is.
+test_openapi.py; here: that it says what the contract fixes, and that the World schema (one file,
+conformance/spec/world.schema.json, referred to by the document) and conformance.spec.world agree
+about what a world is.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+import yaml
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
@@ -20,6 +22,8 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Err, Ok
 
 from conformance.spec import RULES, World, WorldError, default_world, load_control
+from conformance.spec.openapi import control_path
+from conformance.spec.world import world_schema, world_schema_path
 
 WORLD = "/components/schemas/World"
 
@@ -80,12 +84,13 @@ def test_world_examples_load_with_the_world_parser(control: dict[str, Any]) -> N
 
 
 def test_the_contract_example_world_loads_although_it_lacks_an_account() -> None:
-    """CONTRACT.md's example names 0000654321-00001 in a credential but lists no such account.
-    Simulator authors copy that example, so it must load: such an account simply holds nothing."""
+    """A credential may name an account that the world does not describe (the format allows it, and
+    worlds written that way exist): it loads, and such an account simply holds nothing."""
     world = default_world().to_json()
     world["accounts"] = [a for a in world["accounts"] if a["accountName"] == "0000123456-00001"]
     loaded = World.from_json(world)
     assert loaded.account("0000654321-00001") is None
+    assert loaded.undescribed_accounts() == ["0000654321-00001"]
     assert loaded.credential_for("0000654321-00001") is not None
 
 
@@ -117,8 +122,15 @@ def test_unknown_fields_and_a_missing_reachable_are_fine(control: dict[str, Any]
     assert world_errors(control, world) == []
     parsed = World.from_json(world)
     assert parsed.accounts[0].devices[0].reachable is True
-    device = control["components"]["schemas"]["Device"]["properties"]["reachable"]
-    assert device["default"] is True
+    device = control["components"]["schemas"]["World"]["properties"]["accounts"]["items"]["properties"]["devices"]
+    assert device["items"]["properties"]["reachable"]["default"] is True
+
+
+def test_the_world_schema_is_one_file_that_the_document_refers_to(control: dict[str, Any]) -> None:
+    raw = yaml.safe_load(control_path().read_text(encoding="utf-8"))
+    assert raw["components"]["schemas"]["World"] == {"$ref": "spec/world.schema.json"}
+    assert control_path().parent / "spec" / "world.schema.json" == world_schema_path()
+    assert control["components"]["schemas"]["World"] == world_schema()
 
 
 def test_schemathesis_loads_the_control_plane(control: dict[str, Any]) -> None:

@@ -20,16 +20,13 @@ import pytest
 import schemathesis
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
-from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from openapi_spec_validator import OpenAPIV30SpecValidator, validate
-from referencing import Registry
-from referencing.jsonschema import DRAFT4
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Err, Ok
 
 from conformance.spec import RULES, load_control, load_openapi, openapi_path
-from conformance.spec.openapi import control_path
+from conformance.spec.openapi import Document, control_path
 from conformance.spec.world import ACCOUNT_A, FW_A, default_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,28 +50,17 @@ def _escape(token: str) -> str:
 
 
 def _at(doc: dict[str, Any], pointer: str) -> Any:
-    node: Any = doc
-    for token in pointer.lstrip("/").split("/"):
-        token = token.replace("~1", "/").replace("~0", "~")
-        node = node[int(token)] if isinstance(node, list) else node[token]
-    return node
+    return Document(doc).at(pointer)
 
 
 def _deref(doc: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        node = _at(doc, node["$ref"].removeprefix("#"))
-    return node
+    return Document(doc).deref(node)[0]
 
 
 def validator(doc: dict[str, Any], pointer: str) -> Any:
-    """An OAS 3.0 validator, with format checking, for the schema at ``pointer`` in ``doc``.
-
-    The whole document is registered as one resource, so every ``#/components/...`` reference
-    inside the schema resolves as it does for any other tool.
-    """
-    base = "urn:fota-doc"
-    registry: Registry[Any] = Registry().with_resource(base, DRAFT4.create_resource(doc))
-    return OAS30Validator({"$ref": f"{base}#{pointer}"}, registry=registry, format_checker=oas30_format_checker)
+    """An OAS 3.0 validator, with format checking, for the schema at ``pointer`` in ``doc`` (the
+    package's own ``referencing``-based resolution, as the simulator and the cassette judge use)."""
+    return Document(doc).validator(pointer)
 
 
 def errors(doc: dict[str, Any], pointer: str, value: Any) -> list[str]:
@@ -238,8 +224,8 @@ def test_the_example_checker_does_catch_a_bad_example(doc: dict[str, Any]) -> No
 
 
 # --- the vendor pages' own examples ----------------------------------------------------------------
-# Typed in from shared/seeds exactly as the pages print them (quotes straightened), then normalised
-# as FACTS.md §6 says: #1 devicelist -> deviceList; "15-digit IMEI" placeholders -> real IMEIs;
+# Typed in from the vendor's two pages exactly as they print them (quotes straightened), then normalised
+# as docs/discrepancies.md says: #1 devicelist -> deviceList; "15-digit IMEI" placeholders -> real IMEIs;
 # #10 the response echoes the request's account and startDate.
 
 VENDOR_POST_REQUEST = {
@@ -320,7 +306,7 @@ def test_vendor_post_response_is_consistent_only_once_normalised(doc: dict[str, 
     normalised = normalise_response(VENDOR_POST_RESPONSE, request)
     assert errors(doc, schema, normalised) == []
     assert [d["deviceId"] for d in normalised["deviceList"]] == request["deviceList"]
-    # Our example is the normalised page plus the echoed endDate (newer vendor docs list it, FACTS §6 #11).
+    # Our example is the normalised page plus the echoed endDate (newer vendor docs list it, docs/discrepancies.md #11).
     ours = example_value(doc, POST_200, "accepted")
     assert ours["endDate"] == request["endDate"]
     assert {k: v for k, v in ours.items() if k != "endDate"} == normalised
@@ -341,7 +327,8 @@ def test_vendor_put_response_is_valid_and_ours_answers_the_post_example(doc: dic
     created = example_value(doc, POST_200, "accepted")
     ours = example_value(doc, PUT_200, "appended")
     assert ours == {**VENDOR_PUT_RESPONSE, "accountName": created["accountName"], "id": created["id"]}
-    # FACTS §6 #2: PUT items say Reason; an item with only resultReason still validates (PUT-07 is a SHOULD).
+    # docs/discrepancies.md #2: PUT items say Reason; an item with only resultReason still validates
+    # (PUT-07 is a SHOULD).
     item = {"deviceId": "990003425730535", "status": "AddDeviceSucceed", "resultReason": "ok"}
     assert errors(doc, schema, {**VENDOR_PUT_RESPONSE, "deviceList": [item]}) == []
 
@@ -351,7 +338,7 @@ def test_vendor_error_body_and_gateway_faults_are_valid(doc: dict[str, Any]) -> 
     assert errors(doc, schema_of("FotaV1Result"), {"errorCode": "", "errorMessage": "x"})
     assert errors(doc, schema_of("FotaV1Result"), {"errorMessage": "x"})
     unauthorized = "/components/responses/Unauthorized/content/application~1json/schema"
-    for code in ("900901", 900901, "900902"):  # FACTS §3: the code arrives as a string or a number
+    for code in ("900901", 900901, "900902"):  # docs/vendor-facts.md: the code arrives as a string or a number
         fault = {"fault": {"code": code, "message": "Invalid Credentials", "description": "Access failure"}}
         assert errors(doc, unauthorized, fault) == []
     assert errors(doc, unauthorized, VENDOR_ERROR) == []
@@ -360,7 +347,7 @@ def test_vendor_error_body_and_gateway_faults_are_valid(doc: dict[str, Any]) -> 
 
 
 def test_examples_tell_one_consistent_story(doc: dict[str, Any]) -> None:
-    """FACTS §6 #10: one account, one upgrade id, one startDate across every example."""
+    """docs/discrepancies.md #10: one account, one upgrade id, one startDate across every example."""
     accounts, ids, starts = set(), set(), set()
     for where, _, value in iter_examples(doc):
         if where.startswith("/paths/") and isinstance(value, dict):
@@ -444,7 +431,7 @@ def test_required_fields_are_what_the_suite_relies_on(doc: dict[str, Any]) -> No
     assert required["FotaV1SuccessResult"] == {"success"}
     assert schemas["UpgradeStatus"]["enum"] == ["RequestPending", "Queued", "InProgress", "Finished",
                                                 "RequestFailed", "UpgradeFailed"]
-    # FACTS §6 #19: device statuses are free text.
+    # docs/discrepancies.md #19: device statuses are free text.
     assert "enum" not in schemas["FirmwareUpgradeDeviceListItem"]["properties"]["status"]
     assert "Reason" in schemas["V1DeviceListItem"]["properties"]
     assert "resultReason" in schemas["FirmwareUpgradeDeviceListItem"]["properties"]

@@ -1,4 +1,6 @@
-"""The package's data agrees with the shared documents it was written from."""
+"""The package's data agrees with itself and, where the project's source documents sit beside the
+checkout (as in the project's own CI), with the rule list it was written from; users have only the
+repository, where docs/rules.md is generated from the same table (tests/test_docs.py)."""
 
 from __future__ import annotations
 

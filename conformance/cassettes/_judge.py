@@ -7,19 +7,21 @@ suite's ``Results``, so outcomes are derived exactly as in a live run (failed > 
 skipped), and reproductions are the same masked curl lines.
 
 Rule mapping (also in cassettes/README.md):
-- every API exchange: WIRE-01 (JSON body, ``application/json``), WIRE-02 (no 5xx);
-- 4xx: WIRE-01 — the body must be an *error response* (BEHAVIOR Terms; the gateway fault for 401).
-  We cannot tell from a recording *why* a request was refused, so its shape is judged under the one
-  rule about the form of every response, not under AUTH/POST-03/PUT-06;
+- every API exchange: the suite's own universal judge (``oracle.universal_problems``, the same a
+  live run applies to every answer): WIRE-01 (JSON body, ``application/json``), WIRE-02 (no 5xx),
+  and for a 4xx the *error response* shape under WIRE-01 (a recording cannot tell *why* a request
+  was refused, nor can a live run in general: the form of a refusal is judged once, for all);
 - a POST/PUT whose body is not a JSON object: WIRE-05 (400 error response; 401/403 not judged, a
   target may check credentials first and a recording does not show whether they were valid);
-- 200 bodies against openapi.yaml and BEHAVIOR: POST → POST-01 (also: echoes the request,
+- 200 bodies against openapi.yaml and the rules: POST → POST-01 (also: echoes the request,
   ``RequestPending``, one item per requested IMEI), PUT → PUT-01, GET → LIFE-04 (also: the fields
   given at creation and the device list after every successful append/remove, when the POST and
   PUTs are in the recording), DELETE → LIFE-06 (``{"success": true}``);
 - a status outside the six: LIFE-01 (and not again under the body's schema rule);
 - consecutive observations (POST 200, GET 200) of one upgrade id: LIFE-02;
-- ids of POST 200: POST-02; PUT 200 items: PUT-07 (the suite's own test of the ``Reason`` key);
+- ids of POST 200: POST-02; PUT 200 items: PUT-07 (``oracle.reason_key_problem``, as live);
+- POST-01's faithfulness: ``oracle.schedule_answer_problems``, as live (minus the firmware's
+  ``toVersion``, which only the world knows);
 - a PUT 200 after the campaign was seen started or terminal: PUT-04; a DELETE 200 of a campaign
   seen started or terminal, or a campaign seen starting or accepting a PUT after its DELETE 200: LIFE-06.
 
@@ -36,15 +38,20 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Final
 
-from openapi_schema_validator import OAS30Validator, oas30_format_checker
-
 from conformance.cassettes._format import METADATA_KEY, RecordedCassette
 from conformance.cassettes._format import Interaction as Ix
-from conformance.spec.lifecycle import STARTED, TERMINAL, Status, is_allowed_change
-from conformance.spec.openapi import load_openapi
+from conformance.spec.lifecycle import STARTED, STATUSES, TERMINAL, Status, is_allowed_change
+from conformance.spec.openapi import Document, escape, load_openapi
 from conformance.spec.rules import RULES, Level
-from conformance.suite.oracle import PUT_SUCCESS, error_problem, is_json_media_type, is_uuid, items_of
-from conformance.suite.results import Results
+from conformance.suite.oracle import (
+    error_problem,
+    is_json_media_type,
+    items_of,
+    reason_key_problem,
+    schedule_answer_problems,
+    universal_problems,
+)
+from conformance.suite.results import REPORT_VERSION, Results, rule_entries, summary
 
 __all__ = ["JUDGED", "NOT_OBSERVABLE", "judge"]
 
@@ -54,7 +61,6 @@ NOTHING_RECORDED: Final = "the recording holds no exchange this rule applies to"
 JUDGED: Final = frozenset({"WIRE-01", "WIRE-02", "WIRE-05", "POST-01", "POST-02", "PUT-01", "PUT-04", "PUT-07",
                            "LIFE-01", "LIFE-02", "LIFE-04", "LIFE-06"})
 CHECK: Final = "cassette"
-STATUSES: Final = frozenset(s.value for s in Status)
 _ITEM = "/upgrades/{accountName}/upgrade/{upgradeId}"
 _ITEM_RE = re.compile(r"/upgrades/([^/]+)/upgrade/([^/]+)/?$")
 #: Which rule a 200 body's conformance to openapi.yaml belongs to.
@@ -75,21 +81,23 @@ def _operation(ix: Ix) -> tuple[str, str | None, str | None] | None:
 
 
 @cache
+def _document() -> Document:
+    return Document(load_openapi())
+
+
+@cache
 def _validator(path: str, method: str, status: int) -> Any:
     """An OAS 3.0 validator for the documented response body, or None when the status is undocumented."""
-    spec = load_openapi()
-    responses = spec["paths"][path][method.lower()]["responses"]
-    response = responses.get(str(status)) or responses.get(f"{status // 100}XX")
-    if response is None:
+    doc = _document()
+    at = f"/paths/{escape(path)}/{method.lower()}/responses"
+    responses = doc.at(at)
+    key = str(status) if str(status) in responses else f"{status // 100}XX"
+    if key not in responses:
         return None
-    if "$ref" in response:
-        response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
-    schema = response.get("content", {}).get("application/json", {}).get("schema")
-    if schema is None:
+    response, at = doc.deref(responses[key], f"{at}/{key}")
+    if "schema" not in response.get("content", {}).get("application/json", {}):
         return None
-    # Wrapped with the components, so that "#/components/schemas/…" resolves inside this document.
-    return OAS30Validator({"allOf": [schema], "components": spec["components"]},
-                          format_checker=oas30_format_checker)
+    return doc.validator(f"{at}/content/{escape('application/json')}/schema")
 
 
 @dataclass
@@ -126,15 +134,11 @@ class _Judge:
     def judge(self, ix: Ix, op: tuple[str, str | None, str | None]) -> None:
         path, _account, upgrade_id = op
         ex = ix.exchange()
-        self.expect("WIRE-02", ix.status < 500, f"{ix.method} answered {ix.status}", expected="no 5xx", ix=ix)
+        self.r.exercised("WIRE-01", CHECK)
+        self.r.exercised("WIRE-02", CHECK)
+        for p in universal_problems(ex):
+            self.fail(p.rule, f"{p.title} ({ix.path})", expected=p.expected, actual=ex.outcome(), ixs=[ix])
         json_ok = is_json_media_type(ex.content_type) and ex.is_json
-        self.expect("WIRE-01", json_ok, f"{ix.method} {ix.path} answered a non-JSON response",
-                    expected="a JSON body labelled Content-Type application/json", ix=ix)
-        if 400 <= ix.status < 500 and json_ok:
-            problem = error_problem(ex)
-            self.expect("WIRE-01", problem is None, f"{ix.method} {ix.path} answered {ix.status} without an "
-                        "error response body", expected="{errorCode, errorMessage} (or the gateway fault for 401)",
-                        actual=f"{problem}: {ex.body_text(200)}", ix=ix)
         if ix.method in ("POST", "PUT") and not isinstance(ix.request_data, dict) and ix.status not in (401, 403):
             problem = error_problem(ex, statuses=[400])
             self.expect("WIRE-05", problem is None, f"{ix.method} with a body that is not a JSON object",
@@ -202,20 +206,7 @@ class _Judge:
     def post_echo(self, ix: Ix, data: dict[str, Any]) -> None:
         """POST-01's faithfulness: what the recorded request asked for comes back, RequestPending."""
         request = ix.request_data if isinstance(ix.request_data, dict) else {}
-        wrong = [f"id {data.get('id')!r} is not a UUID"] if not is_uuid(data.get("id")) else []
-        wrong += [f"{k} {data.get(k)!r} (asked {request[k]!r})" for k in ("accountName", "firmwareName", "startDate")
-                  if isinstance(request.get(k), str) and data.get(k) != request[k]]
-        if data.get("status") != Status.REQUEST_PENDING:
-            wrong.append(f"status {data.get('status')!r}")
-        asked = request.get("deviceList")
-        items = data.get("deviceList")
-        if isinstance(asked, list) and isinstance(items, list):
-            got = [str(i.get("deviceId")) for i in items if isinstance(i, dict)]
-            if set(got) != {str(a) for a in asked} or len(got) != len(set(got)):
-                wrong.append(f"deviceList {got} (asked {asked})")
-            pending = [i for i in items if isinstance(i, dict) and i.get("status") != Status.REQUEST_PENDING]
-            if pending:
-                wrong.append(f"device item {pending[0]} not RequestPending")
+        wrong = schedule_answer_problems(request, ix.exchange())
         self.expect("POST-01", not wrong, "POST 200 is not a faithful RequestPending FirmwareUpgrade",
                     expected="the request's fields, status RequestPending, one RequestPending item per IMEI",
                     actual="; ".join(wrong), ix=ix)
@@ -258,15 +249,13 @@ class _Judge:
         ex = ix.exchange()
         items = items_of(ex)
         if items:
-            # PUT-07 exactly as the suite judges it (oracle.Calls._judge_reason_key).
-            reasons = ("Reason", "reason", "resultReason")
-            bad = [i for i in items if "Reason" not in i
-                   and (any(i.get(k) for k in reasons) or i.get("status") not in PUT_SUCCESS)]
+            # PUT-07 exactly as a live run judges it.
+            bad = reason_key_problem(ex)
             self.r.exercised("PUT-07", CHECK)
-            if bad:
+            if bad is not None:
                 self.r.fail("PUT-07", CHECK, "a PUT result item carries no Reason key",
                             expected="every result item's reason under the key Reason (capital R)",
-                            actual=f"item {bad[0]}", exchanges=[ex], severity=Level.SHOULD)
+                            actual=f"item {bad}", exchanges=[ex], severity=Level.SHOULD)
         if upgrade_id is None:
             return
         c = self.campaigns.setdefault(upgrade_id, _Campaign())
@@ -309,8 +298,9 @@ class _Judge:
             return
         c = self.campaigns.setdefault(upgrade_id, _Campaign())
         c.cancelled = ix
-        # A cancelled campaign leaves the timing (CONTRACT §1): a later terminal "cancelled" status is
-        # LIFE-06's business, so LIFE-02's chain starts again from the next observation.
+        # A cancelled campaign leaves the timing (docs/simulator-contract.md#lifecycle-timing): a later
+        # terminal "cancelled" status is LIFE-06's business, so LIFE-02's chain starts again from the
+        # next observation.
         c.last_status = c.last_seen = None
 
 
@@ -331,16 +321,9 @@ def judge(cassette: RecordedCassette) -> dict[str, Any]:
     for rule_id in RULES:
         results.skip(rule_id, NOTHING_RECORDED if rule_id in JUDGED else NOT_OBSERVABLE)
     verdicts = results.verdicts()
-    rules: dict[str, Any] = {}
-    for rule_id, v in verdicts.items():
-        r = RULES[rule_id]
-        entry: dict[str, Any] = {"outcome": str(v.outcome), "details": v.details, "level": str(r.level),
-                                 "title": r.title, "checks": v.checks, "findings": [f.to_json() for f in v.findings]}
-        if r.has_branches:
-            entry["branch"] = v.branch
-        rules[rule_id] = entry
+    rules = rule_entries(verdicts)
     return {
-        "report_version": 1,
+        "report_version": REPORT_VERSION,
         "conformant": not any(v["outcome"] == "failed" for v in rules.values()),
         "target": str(cassette.path),
         "control_plane": control > 0,
@@ -351,7 +334,6 @@ def judge(cassette: RecordedCassette) -> dict[str, Any]:
         "api_requests": api,
         "control_requests": control,
         "other_requests": other,
-        "summary": {o: sum(1 for v in rules.values() if v["outcome"] == o)
-                    for o in ("passed", "failed", "warned", "skipped")},
+        "summary": summary(verdicts),
         "rules": rules,
     }

@@ -1,4 +1,4 @@
-"""Recording a run as a vcrpy cassette, with every credential filtered out (CONTRACT §3).
+"""Recording a run as a vcrpy cassette, with every credential filtered out (docs/simulator-contract.md#safety).
 
 vcrpy does the recording (it patches ``httpx.HTTPTransport.handle_request``, which every
 ``httpx.Client`` — the suite's ``Client`` included — goes through) and the serialising. We only add

@@ -88,7 +88,8 @@ def load_world(path: str | None) -> Any:
     try:
         return World.load(path)
     except WorldError as exc:
-        raise UsageError(str(exc)) from None
+        more = f"; `{PROG} world --check {path}` lists them all" if len(exc.problems) > 1 else ""
+        raise UsageError(f"{exc}{more}") from None
 
 
 def profile(faults: list[str], variants: list[str]) -> Any:

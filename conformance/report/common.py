@@ -1,18 +1,55 @@
-"""What every renderer needs from a report: rules grouped by family, counts, the verdict line."""
+"""What every renderer needs from a report: rules grouped by family, counts, the verdict line, and
+the one text form of a finding (``finding_lines``) that the terminal, JUnit, Markdown and the pytest
+plugin all show."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from conformance.spec.rules import RULES
+from conformance.spec.rules import FAMILIES, RULES, doc_ref
 
-__all__ = ["FAMILY_ORDER", "OUTCOMES", "by_family", "counts", "reason", "verdict_line"]
+__all__ = ["FAMILY_ORDER", "OUTCOMES", "by_family", "counts", "doc", "finding_lines", "finding_summary", "reason",
+           "safe", "verdict_line"]
 
-FAMILY_ORDER = ("WIRE", "AUTH", "POST", "PUT", "LIFE", "SIM")
+#: The order the report's families are grouped in: the catalogue's.
+FAMILY_ORDER = FAMILIES
 OUTCOMES = ("passed", "failed", "warned", "skipped")
 FAMILY_NAMES = {"WIRE": "transport", "AUTH": "credentials and isolation", "POST": "schedule an upgrade",
                 "PUT": "add or remove devices", "LIFE": "campaign lifecycle", "SIM": "control plane"}
+
+
+# A target's body may hold escape sequences; echoed raw, they would rewrite the user's terminal (and
+# a CI log or an issue shows them as garbage).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe(text: object) -> str:
+    """``text`` on one line, every control character shown as ``\\xNN`` instead of obeyed."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text)).replace("\n", "⏎ ")
+
+
+def finding_lines(finding: Mapping[str, Any], seed: object = None, *, max_repro: int | None = None) -> list[str]:
+    """A finding as text: what failed, expected, actual, and the curl lines that reproduce it (the
+    last ``max_repro`` of them, the failing request being last). Control characters escaped."""
+    lines = [f"✗ {safe(finding.get('title', ''))}  ({finding.get('check', '?')}, {finding.get('severity', '?')})",
+             f"  expected: {safe(finding.get('expected', ''))}",
+             f"  actual:   {safe(finding.get('actual', ''))}"]
+    repro = [str(r) for r in finding.get("reproduction") or []]
+    if repro:
+        lines.append(f"  reproduce (seed {finding.get('seed', seed)}; tokens masked as ***):")
+        if max_repro is not None and len(repro) > max_repro:
+            lines.append(f"    # … {len(repro) - max_repro} earlier requests in the report files")
+            repro = repro[-max_repro:]
+        lines += [f"    {safe(line)}" for line in repro]
+    return lines
+
+
+def finding_summary(finding: Mapping[str, Any]) -> str:
+    """A finding in one line (control characters escaped), for lists of the findings not shown in full."""
+    return safe(f"{finding.get('title', '')}: expected {finding.get('expected', '')}; "
+                f"got {finding.get('actual', '')}")
 
 
 def _family(rule_id: str) -> str:
@@ -28,6 +65,11 @@ def by_family(report: Mapping[str, Any]) -> Iterator[tuple[str, list[tuple[str, 
         entries = [(rid, entry) for rid, entry in rules.items() if _family(rid) == family]
         if entries:
             yield family, entries
+
+
+def doc(rule_id: str, entry: Mapping[str, Any]) -> str:
+    """Where the rule is explained (docs/rules.md#put-04): the report's own ``doc``, else the catalogue's."""
+    return str(entry.get("doc") or doc_ref(rule_id))
 
 
 def level(rule_id: str, entry: Mapping[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""Reading, writing and checking report files (the CONTRACT §2 shape and our extensions)."""
+"""Reading, writing and checking report files (the shape of docs/simulator-contract.md#the-json-report)."""
 
 from __future__ import annotations
 
@@ -72,7 +72,8 @@ def load_report(path: str | Path) -> dict[str, Any]:
 
 
 def validate_report(report: object) -> list[str]:
-    """The CONTRACT §2 promises, as a list of what is wrong (empty: fine)."""
+    """What every report promises (docs/simulator-contract.md#the-json-report), as a list of what is
+    wrong (empty: fine)."""
     if not isinstance(report, dict):
         return ["the report is not a JSON object"]
     problems = [f"missing {key!r}" for key in ("conformant", "target", "control_plane", "rules")

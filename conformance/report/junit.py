@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.report.common import by_family, counts, level, reason, title
+from conformance.report.common import by_family, counts, doc, finding_lines, level, reason, title
 
 __all__ = ["render_junit"]
 
@@ -25,21 +25,10 @@ def _clean(text: object) -> str:
     return _INVALID_XML.sub("\ufffd", str(text))
 
 
-def _finding_text(finding: Mapping[str, Any], seed: object) -> str:
-    lines = [f"{finding.get('title', '')} ({finding.get('check', '?')}, {finding.get('severity', '?')})",
-             f"  expected: {finding.get('expected', '')}",
-             f"  actual:   {finding.get('actual', '')}"]
-    repro = list(finding.get("reproduction") or [])
-    if repro:
-        lines.append(f"  reproduce (seed {finding.get('seed', seed)}; tokens masked as ***):")
-        lines.extend(f"    {line}" for line in repro)
-    return "\n".join(lines)
-
-
 def _body(entry: Mapping[str, Any], seed: object) -> str:
     findings = entry.get("findings") or []
     if findings:
-        return "\n\n".join(_finding_text(f, seed) for f in findings)
+        return "\n\n".join("\n".join(finding_lines(f, seed)) for f in findings)
     return "\n".join(str(d) for d in entry.get("details", []))
 
 
@@ -75,16 +64,17 @@ def render_junit(report: Mapping[str, Any], *, suite_name: str = "fota-conforman
             ET.SubElement(case_props, "property", name="title", value=_clean(title(rule_id, entry)))
             ET.SubElement(case_props, "property", name="level", value=level(rule_id, entry))
             ET.SubElement(case_props, "property", name="outcome", value=_clean(outcome))
+            ET.SubElement(case_props, "property", name="doc", value=_clean(doc(rule_id, entry)))
             if entry.get("branch"):
                 ET.SubElement(case_props, "property", name="branch", value=_clean(entry["branch"]))
             if outcome == "failed":
                 details = [str(d) for d in entry.get("details", [])]
                 failure = ET.SubElement(case, "failure", type=level(rule_id, entry),
                                         message=_clean(details[0] if details else "failed"))
-                failure.text = _clean(_body(entry, seed))
+                failure.text = _clean(f"rule: {doc(rule_id, entry)}\n\n{_body(entry, seed)}")
             elif outcome == "warned":
                 out = ET.SubElement(case, "system-out")
-                out.text = _clean("WARNING (SHOULD): " + _body(entry, seed))
+                out.text = _clean(f"WARNING (SHOULD), rule: {doc(rule_id, entry)}\n\n{_body(entry, seed)}")
             elif outcome == "skipped":
                 ET.SubElement(case, "skipped", message=_clean(reason(entry)))
     ET.indent(root)

@@ -8,7 +8,17 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from conformance.report.common import FAMILY_NAMES, by_family, level, reason, title, verdict_line
+from conformance.report.common import (
+    FAMILY_NAMES,
+    by_family,
+    doc,
+    finding_lines,
+    finding_summary,
+    level,
+    reason,
+    title,
+    verdict_line,
+)
 from conformance.spec.lifecycle import EDGES, TERMINAL, Status, is_allowed_change
 
 __all__ = ["mermaid_lifecycle", "render_markdown"]
@@ -85,28 +95,18 @@ def render_markdown(report: Mapping[str, Any]) -> str:
 def _problem(rule_id: str, entry: Mapping[str, Any], seed: object) -> list[str]:
     family = rule_id.split("-", 1)[0]
     out = [f"### {rule_id} — {_ICON.get(str(entry.get('outcome')), '')} ({level(rule_id, entry)}, "
-           f"{FAMILY_NAMES.get(family, family)})", "", f"> {_cell(title(rule_id, entry))}", ""]
+           f"{FAMILY_NAMES.get(family, family)})", "", f"> {_cell(title(rule_id, entry))}",
+           f"> (rule: `{doc(rule_id, entry)}`)", ""]
     findings = entry.get("findings") or []
     if not findings:
         out += [f"- {_cell(d)}" for d in entry.get("details", [])] + [""]
     for finding in findings[:MAX_FINDINGS]:
-        out.append(f"**{_cell(finding.get('title', ''))}** (check `{finding.get('check', '?')}`, "
-                   f"{finding.get('severity', '?')})")
-        out.append("")
-        out.append("- expected: " + _cell(finding.get("expected", "")))
-        out.append("- actual: " + _cell(finding.get("actual", "")))
-        out.append("")
-        repro = list(finding.get("reproduction") or [])
-        if repro:
-            out.append(f"Reproduction (seed `{finding.get('seed', seed)}`; tokens masked as `***`):")
-            out.append("")
-            out.append(_fence("\n".join(repro), "sh"))
-            out.append("")
+        # A code block: a target's text needs no Markdown escaping there, and copies as it is.
+        out += [_fence("\n".join(finding_lines(finding, seed)), "text"), ""]
     if len(findings) > MAX_FINDINGS:
         out.append(f"<details><summary>{len(findings) - MAX_FINDINGS} more findings</summary>")
         out.append("")
-        out += [f"- {_cell(f.get('title', ''))}: expected {_cell(f.get('expected', ''))}; "
-                f"got {_cell(f.get('actual', ''))}" for f in findings[MAX_FINDINGS:]]
+        out += [f"- {_cell(finding_summary(f))}" for f in findings[MAX_FINDINGS:]]
         out += ["", "</details>", ""]
     return out
 

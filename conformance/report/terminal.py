@@ -3,25 +3,26 @@ how to reproduce it, and a final verdict line (the last line, so that ``tail -1`
 
 from __future__ import annotations
 
-import re
 import textwrap
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.report.common import FAMILY_NAMES, by_family, level, reason, title, verdict_line
+from conformance.report.common import (
+    FAMILY_NAMES,
+    by_family,
+    doc,
+    finding_lines,
+    level,
+    reason,
+    safe,
+    title,
+    verdict_line,
+)
 
 __all__ = ["render_terminal"]
 
 _LABEL = {"passed": "PASS", "failed": "FAIL", "warned": "WARN", "skipped": "SKIP"}
 _COLOR = {"passed": "32", "failed": "31;1", "warned": "33", "skipped": "2"}
-
-
-# A target's body may hold escape sequences; echoed raw, they would rewrite the user's terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _safe(text: object) -> str:
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text)).replace("\n", "⏎ ")
 
 
 def _paint(text: str, code: str, color: bool) -> str:
@@ -63,7 +64,7 @@ def render_terminal(report: Mapping[str, Any], *, color: bool = False, quiet: bo
         if hidden:
             lines.append(f"({hidden} rules not selected with --rules: skipped)")
     for error in report.get("suite_errors") or []:
-        lines.append(_paint(f"SUITE ERROR (a bug of fota-conformance, not of the target): {_safe(error)}",
+        lines.append(_paint(f"SUITE ERROR (a bug of fota-conformance, not of the target): {safe(error)}",
                             "35", color))
     c = verdict_line(report)
     lines.append(_paint(c, "32;1" if report.get("conformant") else "31;1", color))
@@ -80,24 +81,17 @@ def _rule_lines(rule_id: str, entry: Mapping[str, Any], *, color: bool, width: i
     lines = [head]
     indent = " " * 8
     if outcome == "skipped":
-        lines.extend(textwrap.wrap(f"skipped: {_safe(reason(entry))}", width, initial_indent=indent,
+        lines.extend(textwrap.wrap(f"skipped: {safe(reason(entry))}", width, initial_indent=indent,
                                    subsequent_indent=indent + "  "))
         return lines
     findings = entry.get("findings") or []
+    if outcome in ("failed", "warned"):
+        lines.append(f"{indent}rule: {doc(rule_id, entry)}")
     for finding in findings[:max_findings]:
-        lines.append(f"{indent}✗ {_safe(finding.get('title', ''))}  ({finding.get('check', '?')}, "
-                     f"{finding.get('severity', '?')})")
-        lines.append(f"{indent}  expected: {_safe(finding.get('expected', ''))}")
-        lines.append(f"{indent}  actual:   {_safe(finding.get('actual', ''))}")
-        repro = list(finding.get("reproduction") or [])
-        if repro:
-            lines.append(f"{indent}  reproduce (seed {finding.get('seed', seed)}; tokens masked as ***):")
-            if len(repro) > MAX_REPRO_LINES:
-                lines.append(f"{indent}    # … {len(repro) - MAX_REPRO_LINES} earlier requests in the report files")
-            lines.extend(f"{indent}    {_safe(line)}" for line in repro[-MAX_REPRO_LINES:])
+        lines.extend(indent + line for line in finding_lines(finding, seed, max_repro=MAX_REPRO_LINES))
     if len(findings) > max_findings:
         lines.append(f"{indent}… and {len(findings) - max_findings} more findings (all in --report-json / --markdown)")
     if not findings and outcome in ("failed", "warned"):
-        # A report written by another tool may carry only the CONTRACT's details list.
-        lines.extend(f"{indent}✗ {_safe(d)}" for d in entry.get("details", []))
+        # A report written by another tool may carry only the details list every report has.
+        lines.extend(f"{indent}✗ {safe(d)}" for d in entry.get("details", []))
     return lines

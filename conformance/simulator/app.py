@@ -1,8 +1,8 @@
 """The HTTP adapter: a thin Starlette app over the model, serving the four operations of openapi.yaml
-under ``/api/fota/v1``, the control plane of CONTRACT.md §1, and the document itself.
+under ``/api/fota/v1``, the control plane of docs/simulator-contract.md, and the document itself.
 
 What happens here and nowhere else: reading the body (bounded, incrementally), parsing it as JSON
-whatever its label (WIRE-03, FACTS §7), checking it against openapi.yaml, and turning results and
+whatever its label (WIRE-03), checking it against openapi.yaml, and turning results and
 ``ApiError`` into answers with ``Content-Type: application/json`` (WIRE-01). Every model call of
 the four operations runs in the thread pool, so that concurrent requests really are concurrent (the
 lock in the model is what keeps them correct); the control plane's clock is answered inline (see
@@ -33,6 +33,7 @@ from conformance.simulator.errors import ApiError, bad_request, invalid
 from conformance.simulator.model import Simulator, format_now
 from conformance.simulator.profile import Profile
 from conformance.simulator.validation import RequestSchemas, parse_change, parse_schedule
+from conformance.spec.lifecycle import STARTED
 from conformance.spec.openapi import load_openapi
 from conformance.spec.world import World, WorldError, parse_instant
 
@@ -72,10 +73,15 @@ class _Api:
 
     # --- answers -------------------------------------------------------------------------------
 
-    def reply(self, status: int, payload: Any, *, api: bool = True) -> Response:
+    def reply(self, status: int, payload: Any, *, api: bool = True, op: str = "") -> Response:
         media = "application/json; charset=utf-8" if self.profile.variant("charset-json") else "application/json"
         if api and status == 400 and self.profile.fault("wire01-text-errors"):
             # FAULT wire01-text-errors: error bodies labelled as plain text (WIRE-01).
+            media = "text/plain"
+        if (op == DETAILS and isinstance(payload, dict) and payload.get("status") in STARTED
+                and self.profile.fault("wire01-text-started-details")):
+            # FAULT wire01-text-started-details: a started campaign's details labelled as plain text
+            # (WIRE-01), an answer only checks that drive a campaign past its start ever see.
             media = "text/plain"
         # ASCII-only JSON: a lone surrogate echoed from the request cannot break the encoding.
         return Response(json.dumps(payload).encode("ascii"), status_code=status, media_type=media)
@@ -88,7 +94,7 @@ class _Api:
     def handle(self, op: str, req: _Incoming) -> Response:
         """Run one API operation; every refusal and every surprise becomes an error body."""
         try:
-            return self.reply(200, self._operation(op, req))
+            return self.reply(200, self._operation(op, req), op=op)
         except _Raw as raw:
             return raw.response
         except ApiError as exc:

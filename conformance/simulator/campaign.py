@@ -1,6 +1,6 @@
 """A campaign's state, and how the API shows it (the vendor's JSON shapes, no HTTP).
 
-Device statuses use the vendor's own spellings where one is known (FACTS.md §2: ``RequestPending``,
+Device statuses use the vendor's own spellings where one is known (docs/vendor-facts.md#statuses: ``RequestPending``,
 ``Device Accepted``, ``Device Rejected``, ``UpgradeSuccess``); ``UpgradeFailed`` for a device and
 the ``…DeviceFailed``/``RemoveDeviceSucceed`` PUT items are simulator-defined by analogy (no source
 shows them), exactly as openapi.yaml marks them.
@@ -54,7 +54,7 @@ class ScheduleRequest:
 @dataclass(slots=True)
 class DeviceState:
     status: str = DEVICE_PENDING
-    #: None while RequestPending: the vendor omits resultReason then (FACTS.md §1.1).
+    #: None while RequestPending: the vendor omits resultReason then (docs/vendor-facts.md#schedule-an-upgrade).
     reason: str | None = None
 
 

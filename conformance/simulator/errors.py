@@ -2,7 +2,7 @@
 
 Every decision that refuses a request (the model's and the adapter's) raises ``ApiError``; the
 adapter only serialises it. Codes follow the ThingSpace "Service.CATEGORY.Detail" convention
-(FACTS.md §4) and the message always starts with the offending field, so that a client sees what
+(docs/vendor-facts.md#errors) and the message always starts with the offending field, so that a client sees what
 to fix without parsing anything else.
 """
 
@@ -46,5 +46,6 @@ def invalid(field: str, message: str, *, status: int = 400) -> ApiError:
 
 
 def gateway_fault(code: str, message: str, description: str) -> ApiError:
-    """The API gateway's 401 body (FACTS.md §3): what the vendor sends for a bad bearer token."""
+    """The API gateway's 401 body: what the vendor sends for a bad bearer token
+    (docs/vendor-facts.md#credentials-and-auth-failures)."""
     return ApiError(401, {"fault": {"code": code, "message": message, "description": description}})

@@ -120,7 +120,7 @@ class _ChangePlan:
 
 
 class Simulator:
-    """The FOTA v1 service: world, clock and campaigns, with every decision of BEHAVIOR.md."""
+    """The FOTA v1 service: world, clock and campaigns, with every decision of the rules (docs/rules.md)."""
 
     def __init__(self, world: World | None = None, *, profile: Profile | None = None, realtime: bool = False,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -143,13 +143,13 @@ class Simulator:
         with self._lock:
             return self._world
 
-    # --- the control plane (CONTRACT §1) -----------------------------------------------------
+    # --- the control plane (docs/simulator-contract.md) -------------------------------------
 
     def load_world(self, world: World) -> None:
         """SIM-01: the world's accounts and credentials, no upgrades, the clock at ``world.now``."""
         with self._lock:
             self._world = world
-            # An account that only a credential names holds nothing, but exists (CONTRACT §1's example).
+            # An account that only a credential names holds nothing, but exists (docs/simulator-contract.md#the-world).
             named = {name: Account(name) for cred in world.credentials for name in cred.accounts}
             self._accounts = {**named, **{a.name: a for a in world.accounts}}
             self._devices = {d.imei: d for a in world.accounts for d in a.devices}
@@ -195,7 +195,7 @@ class Simulator:
 
     def _advance(self, instant: datetime) -> None:
         if instant <= self._now:
-            return  # not a forward move: decides nothing (CONTRACT §1 "moves forward, by any amount")
+            return  # not a forward move: decides nothing (the contract: decided when the clock "next moves forward")
         previous, self._now = self._now, instant
         self._moves += 1
         # FAULT sim04-decide-late: a campaign waits for a second move to be decided (SIM-04).

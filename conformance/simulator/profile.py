@@ -1,8 +1,8 @@
 """The catalogue of planted faults and valid variants of the reference simulator.
 
-A *fault* is a bug planted on purpose: it breaks exactly the BEHAVIOR rule it names, and the
+A *fault* is a bug planted on purpose: it breaks exactly the rule it names, and the
 project's tests assert that the suite reports that rule failed (or warned, for a SHOULD rule).
-A *variant* is a behaviour BEHAVIOR.md allows but the simulator does not use by default: the tests
+A *variant* is a behaviour the rules (docs/rules.md) allow but the simulator does not use by default: the tests
 assert that the suite still finds the target conformant (no false alarms).
 
 The simulator reads a ``Profile`` (a set of switched-on names); the model and the HTTP adapter ask
@@ -13,15 +13,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from conformance.spec.rules import RULES, Level
+
 __all__ = ["FAULTS", "VARIANTS", "Fault", "Profile", "ProfileError", "Variant"]
 
 
 @dataclass(frozen=True, slots=True)
 class Fault:
     name: str
-    #: The rule the suite must report as failed (warned, when the rule is a SHOULD).
+    #: The rule the suite must report as failed (warned, when the rule is a SHOULD or ``should_part``).
     rule: str
     description: str
+    #: It breaks only the SHOULD part of a MUST rule (WIRE-04's unknown body fields): reported warned.
+    should_part: bool = False
+    #: Rules whose checks reach the faulty answers, when the rule's own checks never do: a fault of
+    #: a rule judged on every answer (WIRE-01) that only, say, lifecycle checks provoke.
+    seen_by: tuple[str, ...] = ()
+
+    @property
+    def expected_outcome(self) -> str:
+        """What the report must say about ``rule`` with this fault switched on."""
+        return "warned" if self.should_part or RULES[self.rule].level is Level.SHOULD else "failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +48,14 @@ FAULTS: dict[str, Fault] = {
     f.name: f
     for f in (
         Fault("wire01-text-errors", "WIRE-01", "400 error responses are sent as text/plain"),
+        Fault("wire01-text-started-details", "WIRE-01",
+              "GET details of a started campaign (InProgress, Finished, UpgradeFailed) is sent as text/plain",
+              seen_by=("LIFE-03",)),
         Fault("wire02-crash-on-number-imei", "WIRE-02", "a number inside deviceList makes the server answer 500"),
         Fault("wire03-reject-star", "WIRE-03", "a body labelled Content-Type */* is refused with 415"),
         Fault("wire04-reject-idempotency-key", "WIRE-04", "a request with an Idempotency-Key header gets 400"),
         Fault("wire04-reject-unknown-field", "WIRE-04",
-              "an unknown field in a request body gets 400 (breaks the SHOULD part: warned)"),
+              "an unknown field in a request body gets 400 (breaks the SHOULD part: warned)", should_part=True),
         Fault("wire05-422-detail", "WIRE-05", "a body that is not JSON gets 422 {\"detail\": …} (framework default)"),
         Fault("auth01-bearer-optional", "AUTH-01",
               "a request without Authorization is served when VZ-M2M-Token is valid"),

@@ -1,7 +1,7 @@
 """What makes a structurally valid request semantically wrong (POST-04, PUT-03), as pure functions.
 
 A problem names the field to blame (``deviceList[2]``, ``firmwareName``) and a reason in the
-vendor's per-device wording where the vendor has one (FACTS.md §2: "Device not found.",
+vendor's per-device wording where the vendor has one (docs/vendor-facts.md#statuses: "Device not found.",
 "Invalid Device IMEI.", "Unknown client device type.", "Device not eligible for service.").
 The model decides what a problem leads to: a 400 at once, a RequestFailed campaign later, or a
 failed PUT item.
@@ -54,7 +54,7 @@ def device_problem(imei: str, account: Account, firmware: Firmware | None, versi
 
 def schedule_problems(req: ScheduleRequest, account: Account, versions: Mapping[str, str],
                       profile: Profile) -> list[Problem]:
-    """Every reason why ``req`` is not a valid schedule request (BEHAVIOR "valid schedule request")."""
+    """Every reason why ``req`` is not a valid schedule request (docs/rules.md#terms, "valid schedule request")."""
     problems: list[Problem] = []
     firmware = account.find_firmware(req.firmware_name)
     if firmware is None:

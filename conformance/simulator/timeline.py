@@ -1,4 +1,5 @@
-"""When a campaign moves, and where to (CONTRACT.md §1, SIM-04), as pure functions on a Campaign.
+"""When a campaign moves, and where to (SIM-04, docs/simulator-contract.md#lifecycle-timing), as pure
+functions on a Campaign.
 
 Two kinds of transitions: the *decision* of a RequestPending campaign, made by a forward clock move
 (not by an instant), and the *timed* ones, due at an instant (startDate 00:00Z, one day later).
@@ -43,7 +44,7 @@ class Timing:
 
     #: When a Queued campaign starts, relative to startDate 00:00Z.
     start_offset: timedelta = timedelta(0)
-    #: How long an InProgress campaign runs (CONTRACT §1: one day).
+    #: How long an InProgress campaign runs (the contract's timing: one day).
     run_length: timedelta = RUN_LENGTH
 
     @classmethod
@@ -69,7 +70,7 @@ def _finish(c: Campaign, timing: Timing) -> datetime:
 def due_at(c: Campaign, timing: Timing, profile: Profile, reachable: Callable[[str], bool]) -> datetime | None:
     """The instant of the campaign's next timed transition; None when it has none."""
     if c.cancelled:
-        return None  # CONTRACT §1: a cancelled campaign leaves the timing, it never starts
+        return None  # The contract's timing: a cancelled campaign leaves the timing, it never starts
     if c.status is Status.QUEUED:
         return _start(c, timing)
     if c.status is Status.IN_PROGRESS:

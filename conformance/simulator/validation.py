@@ -1,10 +1,10 @@
 """Structural request checks against openapi.yaml itself (one source of truth), and parsing.
 
-Schemas are found by operationId, never by component name, and every ``$ref`` is resolved
-inline, so a colleague may rename or restructure components freely. A refusal names the first
-offending field by its JSON path (``deviceList[2]: '12' is not of type 'string'``).
+Schemas are found by operationId, never by component name, and every ``$ref`` is resolved by
+``referencing`` (``spec.openapi.Document``), so a colleague may rename or restructure components
+freely. A refusal names the first offending field by its JSON path (``deviceList[2]: '12' is not of type 'string'``).
 
-openapi.yaml marks some constraints ``x-fota-semantic-only`` (the IMEI pattern): BEHAVIOR treats a
+openapi.yaml marks some constraints ``x-fota-semantic-only`` (the IMEI pattern): the rules treat a
 value that breaks them as a *semantic* problem (POST-04, PUT-03), so they are not enforced here;
 the model rejects such devices itself, the way the vendor does ("Invalid Device IMEI.").
 """
@@ -19,40 +19,17 @@ from datetime import date, timedelta
 from typing import Any
 
 from jsonschema.exceptions import ValidationError, best_match
-from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from conformance.simulator.campaign import ScheduleRequest
 from conformance.simulator.errors import invalid
 from conformance.simulator.model import ChangeKind
 from conformance.simulator.profile import Profile
+from conformance.spec.openapi import Document, escape
 
 __all__ = ["RequestSchemas", "parse_change", "parse_schedule"]
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
-def _pointer(document: Mapping[str, Any], ref: str) -> Any:
-    if not ref.startswith("#/"):
-        raise ValueError(f"only local $refs are supported, got {ref!r}")
-    node: Any = document
-    for part in ref[2:].split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    return node
-
-
-def _inline(node: Any, document: Mapping[str, Any], seen: tuple[str, ...] = ()) -> Any:
-    """A copy of ``node`` with every $ref replaced by its target (OAS 3.0: $ref siblings are ignored)."""
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            if ref in seen:
-                raise ValueError(f"recursive $ref {ref!r} in a request schema")
-            return _inline(_pointer(document, ref), document, (*seen, ref))
-        return {k: _inline(v, document, seen) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_inline(v, document, seen) for v in node]
-    return node
 
 
 def _path_text(path: Iterable[Any]) -> str:
@@ -65,31 +42,40 @@ def _path_text(path: Iterable[Any]) -> str:
 class RequestSchemas:
     """The request body and path parameter schemas of each operation of an OpenAPI 3.0 document."""
 
-    def __init__(self, document: Mapping[str, Any]) -> None:
-        self.document = document
-        self._bodies: dict[str, dict[str, Any]] = {}
-        self._params: dict[str, dict[str, dict[str, Any]]] = {}
-        for item in document.get("paths", {}).values():
-            common = item.get("parameters", [])
+    def __init__(self, document: dict[str, Any]) -> None:
+        doc = self.document = Document(document)
+        #: operationId → (pointer, schema with its top-level $ref followed)
+        self._bodies: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._params: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
+        for path, item in document.get("paths", {}).items():
+            at = f"/paths/{escape(path)}"
+            common = [(p, f"{at}/parameters/{i}") for i, p in enumerate(item.get("parameters", []))]
             for method, op in item.items():
                 if method == "parameters" or not isinstance(op, dict) or "operationId" not in op:
                     continue
-                op_id = op["operationId"]
-                params = [_inline(p, document) for p in (*common, *op.get("parameters", []))]
-                self._params[op_id] = {p["name"]: p.get("schema", {}) for p in params if p.get("in") == "path"}
-                body = _inline(op.get("requestBody", {}), document).get("content", {})
-                media = body.get("application/json") or next(iter(body.values()), None)
-                if media is not None and "schema" in media:
-                    self._bodies[op_id] = media["schema"]
+                op_id, op_at = op["operationId"], f"{at}/{method}"
+                own = [(p, f"{op_at}/parameters/{i}") for i, p in enumerate(op.get("parameters", []))]
+                params = [doc.deref(p, ptr) for p, ptr in (*common, *own)]
+                self._params[op_id] = {p["name"]: doc.deref(p.get("schema", {}), f"{ptr}/schema")[::-1]
+                                       for p, ptr in params if p.get("in") == "path"}
+                if "requestBody" not in op:
+                    continue
+                body, body_at = doc.deref(op["requestBody"], f"{op_at}/requestBody")
+                content = body.get("content", {})
+                media = "application/json" if "application/json" in content else next(iter(content), None)
+                if media is not None and "schema" in content[media]:
+                    media_at = f"{body_at}/content/{escape(media)}/schema"
+                    self._bodies[op_id] = doc.deref(content[media]["schema"], media_at)[::-1]
         # Built once: a validator per request would redo the schema checks jsonschema does on creation.
-        self._body_validators = {op_id: _validator(schema) for op_id, schema in self._bodies.items()}
-        self._param_validators = {op_id: {name: _validator(schema) for name, schema in params.items()}
+        self._body_validators = {op_id: doc.validator(ptr) for op_id, (ptr, _) in self._bodies.items()}
+        self._param_validators = {op_id: {name: doc.validator(ptr) for name, (ptr, _) in params.items()}
                                   for op_id, params in self._params.items()}
 
     def body_schema(self, operation_id: str) -> dict[str, Any]:
-        """The (inlined) request body schema; a KeyError names an operation the document lacks."""
+        """The request body schema (its top-level $ref followed; nested ones stay references); a
+        KeyError names an operation the document lacks."""
         try:
-            return self._bodies[operation_id]
+            return self._bodies[operation_id][1]
         except KeyError:
             raise KeyError(f"openapi.yaml has no JSON request body for operation {operation_id!r}") from None
 
@@ -115,17 +101,13 @@ class RequestSchemas:
 
     def check_path(self, operation_id: str, values: Mapping[str, str]) -> None:
         validators = self._param_validators.get(operation_id, {})
-        for name, schema in self._params.get(operation_id, {}).items():
+        for name, (_, schema) in self._params.get(operation_id, {}).items():
             value = values.get(name, "")
             if schema.get("format") == "uuid" and not _UUID.fullmatch(value):
                 raise invalid(name, f"{value!r} is not a UUID")
             error = best_match(validators[name].iter_errors(value))
             if error is not None:
                 raise invalid(name, error.message)
-
-
-def _validator(schema: dict[str, Any]) -> OAS30Validator:
-    return OAS30Validator(schema, format_checker=oas30_format_checker)
 
 
 def _refusal(error: ValidationError) -> Exception:

@@ -1,4 +1,4 @@
-"""What the vendor API is: the OpenAPI documents, the BEHAVIOR rules, the lifecycle and the world.
+"""What the vendor API is: the OpenAPI documents, the behaviour rules, the lifecycle and the world.
 
 The bottom layer: it imports nothing else of the package, and everything else may import it.
 """

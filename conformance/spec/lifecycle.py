@@ -1,8 +1,11 @@
 """The campaign lifecycle of FOTA v1, as data and pure functions.
 
-One table serves three readers: the reference simulator moves campaigns along it, the suite uses
-it as the oracle for what a target may answer, and the Markdown report draws it as a state diagram.
-Sources: BEHAVIOR.md LIFE-01..06 and CONTRACT.md §1 (the SIM-04 timing under the control plane).
+One table serves three readers: the suite uses it as the oracle for what a target may answer
+(``expected_status`` is the SIM-04 timing), the Markdown report draws it as a state diagram, and the
+reference simulator takes its run length from here — the simulator moves campaigns by its own
+``simulator/timeline.py`` (which planted faults can bend), and a test runs both side by side so
+that they cannot disagree silently. Sources: docs/rules.md LIFE-01..06 and the control plane's
+timing in docs/simulator-contract.md.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 __all__ = [
+    "DEFAULT_DURATION",
     "EDGES",
     "OPEN",
     "STARTED",
+    "STATUSES",
     "TERMINAL",
     "CampaignFacts",
     "Status",
@@ -50,10 +55,13 @@ EDGES: frozenset[tuple[Status, Status]] = frozenset(
 OPEN: frozenset[Status] = frozenset({S.REQUEST_PENDING, S.QUEUED})
 STARTED: frozenset[Status] = frozenset({S.IN_PROGRESS, S.FINISHED, S.UPGRADE_FAILED})
 TERMINAL: frozenset[Status] = frozenset({S.FINISHED, S.REQUEST_FAILED, S.UPGRADE_FAILED})
+#: LIFE-01: the six names a campaign status may have, as the strings a body carries.
+STATUSES: frozenset[str] = frozenset(s.value for s in Status)
 
 #: LIFE-05: without an endDate a campaign should be over this long after its startDate.
 DEFAULT_DURATION = timedelta(days=7)
-#: CONTRACT §1: under the control plane an InProgress campaign finishes one day after its start.
+#: Under the control plane an InProgress campaign finishes one day after its start
+#: (docs/simulator-contract.md#lifecycle-timing).
 RUN_LENGTH = timedelta(days=1)
 
 
@@ -81,7 +89,8 @@ def midnight(day: date) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class CampaignFacts:
-    """What decides a campaign's status under the control plane's timing (CONTRACT §1)."""
+    """What decides a campaign's status under the control plane's timing
+    (docs/simulator-contract.md#lifecycle-timing)."""
 
     start_date: date
     #: False when the request was semantically invalid (POST-04) and was accepted anyway.

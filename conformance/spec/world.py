@@ -1,18 +1,27 @@
-"""The world: accounts, firmware, devices and credentials (CONTRACT.md §1 fixes its JSON shape).
+"""The world: accounts, firmware, devices and credentials, in the JSON format of
+docs/simulator-contract.md ("The world"), whose JSON Schema ships beside this module
+(world.schema.json; conformance/control.yaml refers to the same file).
 
 Shared by the simulator (its state starts from a world) and the suite (it loads one through the
 control plane, or reads one with ``--world`` to learn what a real target already holds).
-Parsing is strict about what the contract requires and silent about fields it does not know,
-so that other people's world files with extra fields still load.
+Every world is validated against the schema first — every problem one line naming the field, e.g.
+``world.json: accounts[0].devices[2].imei: 12 is not of type 'string'`` — and then for what a schema
+cannot say: ``now`` is a real instant with a time zone, and account names and IMEIs are unique.
+Fields the format does not know are ignored, so that other people's world files with extra fields
+still load.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
+
+from jsonschema import Draft4Validator, ValidationError
 
 __all__ = [
     "Account",
@@ -24,11 +33,82 @@ __all__ = [
     "default_world",
     "format_instant",
     "parse_instant",
+    "schema_problems",
+    "world_schema",
+    "world_schema_path",
 ]
+
+#: How much of an offending value a problem line quotes (a whole list pasted into a string field
+#: would otherwise make the line unreadable).
+_MAX_PROBLEM = 200
 
 
 class WorldError(ValueError):
-    """A world that cannot be used; the message is one line, fit for a CLI error."""
+    """A world that cannot be used. ``problems`` has one line per problem, each naming the field; the
+    message is the first of them (one line, fit for a CLI error) and says how many more there are."""
+
+    def __init__(self, problems: str | Iterable[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        more = len(self.problems) - 1
+        tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
+        super().__init__(self.problems[0] + tail)
+
+
+def world_schema_path() -> Path:
+    return Path(__file__).resolve().parent / "world.schema.json"
+
+
+@cache
+def world_schema() -> dict[str, Any]:
+    """The world format as JSON Schema (shared and cached: callers must not mutate it)."""
+    with world_schema_path().open(encoding="utf-8") as fh:
+        schema: dict[str, Any] = json.load(fh)
+    return schema
+
+
+@cache
+def _validator() -> Draft4Validator:
+    # Draft 4: the schema is also an OpenAPI 3.0 Schema Object, whose dialect is based on it. No
+    # format checker: `now` gets a better message from parse_instant below than "is not a 'date-time'".
+    return Draft4Validator(world_schema())
+
+
+def _where(path: Iterable[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
+    return out
+
+
+def _problem(error: ValidationError) -> str:
+    where = _where(error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = next((n for n in error.validator_value if n not in error.instance and repr(n) in error.message),
+                       None)
+        if missing is not None:
+            return f"{where + '.' if where else ''}{missing}: required but missing"
+    message = error.message if len(error.message) <= _MAX_PROBLEM else error.message[:_MAX_PROBLEM] + "…"
+    return f"{where}: {message}" if where else message
+
+
+def schema_problems(data: object) -> list[str]:
+    """Every way ``data`` breaks the world schema, one line each."""
+    try:
+        key = json.dumps(data, sort_keys=True)
+    except (TypeError, ValueError):  # not JSON data at all (a caller's Python object)
+        return _problems(data)
+    return list(_problems_of_json(key))
+
+
+@lru_cache(maxsize=32)
+def _problems_of_json(text: str) -> tuple[str, ...]:
+    # Validating costs ~10 ms for the suite's world, and a run loads the same few worlds dozens of
+    # times through the control plane: remember the verdict per document.
+    return tuple(_problems(json.loads(text)))
+
+
+def _problems(data: object) -> list[str]:
+    return [" ".join(_problem(e).split()) for e in _validator().iter_errors(data)]
 
 
 def parse_instant(text: object, *, where: str = "now") -> datetime:
@@ -128,24 +208,28 @@ class World:
                 "credentials": [c.to_json() for c in self.credentials],
                 "accounts": [a.to_json() for a in self.accounts]}
 
+    def undescribed_accounts(self) -> list[str]:
+        """Accounts a credential names that ``accounts`` does not describe: they exist and hold nothing
+        (the format allows it; ``fota-conformance world --check`` mentions them)."""
+        described = {a.name for a in self.accounts}
+        return list(dict.fromkeys(n for c in self.credentials for n in c.accounts if n not in described))
+
     @classmethod
-    def from_json(cls, data: object) -> World:
-        """Parse and check a world; raises WorldError with a one-line message naming the field."""
-        obj = _object(data, "world")
-        known = {"now", "credentials", "accounts"}
-        accounts = tuple(_account(a, f"accounts[{i}]") for i, a in enumerate(_list(obj, "accounts", "world")))
-        names = [a.name for a in accounts]
-        if len(set(names)) != len(names):
-            raise WorldError("accounts: the same accountName appears twice")
-        imeis = [d.imei for a in accounts for d in a.devices]
-        if len(set(imeis)) != len(imeis):
-            raise WorldError("accounts: the same device imei appears twice")
-        credentials = tuple(_credential(c, f"credentials[{i}]")
-                            for i, c in enumerate(_list(obj, "credentials", "world")))
-        # A credential may name an account the world does not describe (CONTRACT §1's own example
-        # does: beta's account has no entry); such an account simply holds nothing.
-        return cls(now=parse_instant(obj.get("now"), where="now"), credentials=credentials,
-                   accounts=accounts, extra={k: v for k, v in obj.items() if k not in known})
+    def from_json(cls, data: object, *, source: str | None = None) -> World:
+        """Validate and parse a world. Raises WorldError with every problem, one line each naming the
+        field, prefixed with ``source`` (the file name) when given."""
+        problems = schema_problems(data)
+        if not problems:
+            assert isinstance(data, dict)
+            problems = _semantic_problems(data)
+        if problems:
+            raise WorldError([f"{source}: {p}" if source else p for p in problems])
+        assert isinstance(data, dict)
+        credentials = tuple(Credential(bearer=c["bearer"], m2m=c["m2m"], accounts=tuple(c["accounts"]))
+                            for c in data["credentials"])
+        return cls(now=parse_instant(data["now"]), credentials=credentials,
+                   accounts=tuple(_account(a) for a in data["accounts"]),
+                   extra={k: v for k, v in data.items() if k not in ("now", "credentials", "accounts")})
 
     @classmethod
     def load(cls, path: str | Path) -> World:
@@ -159,60 +243,40 @@ class World:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise WorldError(f"world file {str(path)!r} is not JSON: {exc.msg} at line {exc.lineno}") from None
-        return cls.from_json(data)
+        return cls.from_json(data, source=str(path))
 
 
-def _object(data: object, where: str) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise WorldError(f"{where}: expected a JSON object, got {type(data).__name__}")
-    return data
+def _semantic_problems(data: dict[str, Any]) -> list[str]:
+    """What the schema cannot say: a real instant with a time zone, unique account names and IMEIs."""
+    problems = []
+    try:
+        parse_instant(data["now"])
+    except WorldError as exc:
+        problems.append(str(exc))
+    names: dict[str, str] = {}
+    imeis: dict[str, str] = {}
+    for i, account in enumerate(data["accounts"]):
+        where = f"accounts[{i}].accountName"
+        name = account["accountName"]
+        if name in names:
+            problems.append(f"{where}: {name!r} appears twice (also {names[name]})")
+        names.setdefault(name, where)
+        for j, device in enumerate(account.get("devices", [])):
+            where = f"accounts[{i}].devices[{j}].imei"
+            imei = device["imei"]
+            if imei in imeis:
+                problems.append(f"{where}: {imei!r} appears twice (also {imeis[imei]})")
+            imeis.setdefault(imei, where)
+    return problems
 
 
-def _list(obj: dict[str, Any], key: str, where: str, *, required: bool = True) -> list[Any]:
-    if key not in obj:
-        if required:
-            raise WorldError(f"{where}: missing {key!r}")
-        return []
-    value = obj[key]
-    if not isinstance(value, list):
-        raise WorldError(f"{where}.{key}: expected a list, got {type(value).__name__}")
-    return value
-
-
-def _str(obj: dict[str, Any], key: str, where: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or not value:
-        raise WorldError(f"{where}.{key}: expected a non-empty string, got {value!r}")
-    return value
-
-
-def _account(data: object, where: str) -> Account:
-    obj = _object(data, where)
-    firmware = tuple(
-        Firmware(name=_str(f, "firmwareName", w), make=_str(f, "make", w), model=_str(f, "model", w),
-                 from_version=_str(f, "fromVersion", w), to_version=_str(f, "toVersion", w))
-        for i, raw in enumerate(_list(obj, "firmware", where, required=False))
-        for w in [f"{where}.firmware[{i}]"]
-        for f in [_object(raw, w)]
-    )
-    devices = []
-    for i, raw in enumerate(_list(obj, "devices", where, required=False)):
-        w = f"{where}.devices[{i}]"
-        d = _object(raw, w)
-        reachable = d.get("reachable", True)
-        if not isinstance(reachable, bool):
-            raise WorldError(f"{w}.reachable: expected true or false, got {reachable!r}")
-        devices.append(Device(imei=_str(d, "imei", w), make=_str(d, "make", w), model=_str(d, "model", w),
-                              firmware=_str(d, "firmware", w), reachable=reachable))
-    return Account(name=_str(obj, "accountName", where), firmware=firmware, devices=tuple(devices))
-
-
-def _credential(data: object, where: str) -> Credential:
-    obj = _object(data, where)
-    accounts = _list(obj, "accounts", where)
-    if not all(isinstance(a, str) for a in accounts):
-        raise WorldError(f"{where}.accounts: expected a list of account names")
-    return Credential(bearer=_str(obj, "bearer", where), m2m=_str(obj, "m2m", where), accounts=tuple(accounts))
+def _account(data: dict[str, Any]) -> Account:
+    firmware = tuple(Firmware(name=f["firmwareName"], make=f["make"], model=f["model"],
+                              from_version=f["fromVersion"], to_version=f["toVersion"])
+                     for f in data.get("firmware", []))
+    devices = tuple(Device(imei=d["imei"], make=d["make"], model=d["model"], firmware=d["firmware"],
+                           reachable=d.get("reachable", True)) for d in data.get("devices", []))
+    return Account(name=data["accountName"], firmware=firmware, devices=devices)
 
 
 # --- the built-in world -------------------------------------------------------------------------

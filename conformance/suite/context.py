@@ -1,23 +1,29 @@
-"""What a check gets to work with: ``Ctx`` — the API operations, the control plane (or None), the
-world in force, a pool of unused devices, the safety ledger and the results collector.
+"""What a check gets to work with: ``Ctx`` — the API operations (``ctx.calls``, every answer judged),
+the control plane (or None), the world in force, a pool of unused devices, the safety ledger and the
+results collector.
 
 Checks are plain functions ``def check_x(ctx: Ctx) -> None`` registered with
 ``conformance.suite.registry.check``; everything they may need from the target is here, so that a
-check reads like the rule it enforces.
+check reads like the rule it enforces. ``Api`` is the raw send path underneath ``ctx.calls``: only
+the toolkit and the runner's clean-up use it, so that no answer escapes the universal judge.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from conformance.spec.rules import Level
 from conformance.spec.world import Account, Credential, Firmware, World, default_world, parse_instant
 from conformance.suite.http import Client, Exchange
 from conformance.suite.results import Results
+
+if TYPE_CHECKING:
+    from conformance.suite.toolkit import Calls
 
 __all__ = [
     "SUITE_NOW",
@@ -32,7 +38,7 @@ __all__ = [
     "suite_world",
 ]
 
-#: The instant of the world the suite loads through the control plane (CONTRACT's example `now`).
+#: The instant of the world the suite loads through the control plane (the example `now` of docs/simulator-contract.md).
 SUITE_NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
@@ -45,7 +51,7 @@ class ControlError(Exception):
 
 
 class BudgetExhausted(Exception):
-    """The per-run cap on created campaigns (CONTRACT §3) is reached; the check is skipped."""
+    """The per-run cap on created campaigns (docs/simulator-contract.md#safety) is reached; the check is skipped."""
 
 
 class NotEnoughDevices(Exception):
@@ -56,7 +62,7 @@ class NotEnoughDevices(Exception):
 class Settings:
     timeout: float = 10.0
     seed: int = 0
-    #: Black-box safety (CONTRACT §3): at most this many campaigns created per run …
+    #: Black-box safety (docs/simulator-contract.md#safety): at most this many campaigns created per run …
     max_campaigns: int = 20
     #: … each with a startDate at least this many days ahead of the target's today.
     min_lead_days: int = 30
@@ -72,14 +78,15 @@ class Settings:
 
 
 class ControlPlane:
-    """CONTRACT §1, exactly its three calls: the suite must need nothing more of a simulator."""
+    """The control plane of docs/simulator-contract.md, exactly its three calls: the suite must need
+    nothing more of a simulator."""
 
     def __init__(self, client: Client) -> None:
         self.client = client
 
     @staticmethod
     def answers_probe(ex: Exchange) -> bool:
-        """CONTRACT §1: a 200 to GET /__control/clock means "control plane present"."""
+        """The contract: a 200 to GET /__control/clock means "control plane present"."""
         return ex.status == 200 and isinstance(ex.data, dict) and "now" in ex.data
 
     def now(self) -> datetime:
@@ -121,7 +128,8 @@ class Ledger:
 
 
 class Api:
-    """The four operations of openapi.yaml, each returning the Exchange."""
+    """The four operations of openapi.yaml, each returning the Exchange unjudged: checks use
+    ``ctx.calls`` (toolkit.Calls), which sends through here and judges every answer."""
 
     def __init__(self, client: Client, ledger: Ledger, *, pool: set[str] | None = None) -> None:
         self.client = client
@@ -174,12 +182,16 @@ class Api:
             self.pool.difference_update(d for d in devices if isinstance(d, str))
 
     def details(self, account: str, upgrade_id: str, *, creds: Credential | None) -> Exchange:
-        return self.client.send("GET", f"/upgrades/{account}/upgrade/{upgrade_id}", creds=creds,
-                                content_type=None)
+        return self.on_campaign("GET", account, upgrade_id, creds=creds)
 
     def cancel(self, account: str, upgrade_id: str, *, creds: Credential | None) -> Exchange:
-        return self.client.send("DELETE", f"/upgrades/{account}/upgrade/{upgrade_id}", creds=creds,
-                                content_type=None)
+        return self.on_campaign("DELETE", account, upgrade_id, creds=creds)
+
+    def on_campaign(self, method: str, account: str, upgrade_id: str, *, creds: Credential | None,
+                    headers: Mapping[str, str] | None = None, raw: bytes | None = None) -> Exchange:
+        """Any method on /upgrades/{account}/upgrade/{upgradeId}, an unlabelled ``raw`` body allowed."""
+        return self.client.send(method, f"/upgrades/{account}/upgrade/{upgrade_id}", content=raw, creds=creds,
+                                headers=headers, content_type=None)
 
 
 @dataclass
@@ -207,6 +219,7 @@ class Ctx:
             self.world = world or self.home or suite_world()
             self.control.load(self.world)
             self.used.clear()
+            self.calls.ids.clear()  # a new world may restart a deterministic id sequence (POST-02)
             self.results.add_secrets(s for c in self.world.credentials for s in (c.bearer, c.m2m))
         return self.world
 
@@ -224,7 +237,9 @@ class Ctx:
     @property
     def account(self) -> Account:
         acc = self.world.account(self.alpha.accounts[0])
-        assert acc is not None  # World.from_json guarantees credential accounts exist
+        # A world may name accounts it does not describe (they hold nothing); the runner refuses a
+        # world whose first credential's first account is one of them, so this one is described.
+        assert acc is not None
         return acc
 
     @property
@@ -283,6 +298,13 @@ class Ctx:
                 body[key] = value
         return body
 
+    @cached_property
+    def calls(self) -> Calls:
+        """The check's operations: every answer judged once for the universal rules (toolkit.Calls)."""
+        from conformance.suite.toolkit import Calls  # the toolkit builds on this module
+
+        return Calls(self)
+
     # --- results ---------------------------------------------------------------------------------
     def exercised(self, *rule_ids: str) -> None:
         for rule_id in rule_ids:
@@ -313,7 +335,3 @@ class Ctx:
     def observe_edge(self, before: str, after: str) -> None:
         if before != after:
             self.observed_edges[(before, after)] = self.observed_edges.get((before, after), 0) + 1
-
-    def child(self, check: str) -> Ctx:
-        """The same run's context for another check (shares results, ledger, edges and world)."""
-        return replace(self, check=check)

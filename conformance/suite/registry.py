@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from conformance.spec.rules import rule
 from conformance.suite.context import Ctx
 
-__all__ = ["CHECKS", "CheckFn", "CheckSpec", "check", "load_checks"]
+__all__ = ["CHECKS", "CheckFn", "CheckSpec", "check", "checks_for", "load_checks"]
 
 CheckFn = Callable[[Ctx], None]
 
@@ -65,3 +65,10 @@ def load_checks() -> dict[str, CheckSpec]:
             if exc.name != f"conformance.suite.checks.{family}":
                 raise
     return CHECKS
+
+
+def checks_for(rule_id: str) -> list[CheckSpec]:
+    """Every check that names ``rule_id``, in run order. The rules of ``toolkit.UNIVERSAL_RULES``
+    (WIRE-01, WIRE-02, POST-02, PUT-07) are also judged by ``ctx.calls`` inside every check."""
+    rule(rule_id)  # KeyError naming an unknown id
+    return [spec for spec in load_checks().values() if rule_id in spec.rules]

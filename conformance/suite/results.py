@@ -14,10 +14,13 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from conformance.spec.rules import RULES, Level, rule
+from conformance.spec.rules import RULES, Level, doc_ref, rule
 from conformance.suite.http import Exchange, mask
 
-__all__ = ["Finding", "Outcome", "Results", "RuleVerdict"]
+__all__ = ["REPORT_VERSION", "Finding", "Outcome", "Results", "RuleVerdict", "rule_entries", "summary"]
+
+#: The version of the JSON report's shape: one for the run report and the cassette report alike.
+REPORT_VERSION = 1
 
 
 class Outcome(StrEnum):
@@ -47,7 +50,7 @@ class Finding:
         return data
 
     def detail(self) -> str:
-        """The one-line form used in the CONTRACT's ``details`` list."""
+        """The one-line form used in a report's ``details`` list."""
         return f"{self.title}: expected {self.expected}; got {self.actual}"
 
 
@@ -136,7 +139,7 @@ class Results:
             return list(self._findings)
 
     def verdicts(self) -> dict[str, RuleVerdict]:
-        """One verdict per rule of BEHAVIOR.md, in catalogue order."""
+        """One verdict per rule of the catalogue, in its order."""
         with self._lock:
             out: dict[str, RuleVerdict] = {}
             for rule_id in RULES:
@@ -163,3 +166,23 @@ class Results:
                                            branch=" + ".join(branches) if branches else None,
                                            findings=findings, checks=checks)
             return out
+
+
+def rule_entries(verdicts: dict[str, RuleVerdict]) -> dict[str, dict[str, Any]]:
+    """The report's ``rules`` object: one entry per rule, the same shape for a live run and a
+    judged recording (``branch`` present for every rule that has allowed branches)."""
+    out: dict[str, dict[str, Any]] = {}
+    for rule_id, v in verdicts.items():
+        r = RULES[rule_id]
+        entry: dict[str, Any] = {"outcome": str(v.outcome), "details": v.details, "level": str(r.level),
+                                 "title": r.title, "family": r.family, "checks": v.checks, "doc": doc_ref(rule_id),
+                                 "findings": [f.to_json() for f in v.findings]}
+        if v.branch is not None or r.has_branches:
+            entry["branch"] = v.branch
+        out[rule_id] = entry
+    return out
+
+
+def summary(verdicts: dict[str, RuleVerdict]) -> dict[str, int]:
+    """How many rules came out each way: the report's ``summary``."""
+    return {o.value: sum(1 for v in verdicts.values() if v.outcome is o) for o in Outcome}

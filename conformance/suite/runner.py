@@ -1,6 +1,6 @@
 """Running the checks against one target and producing the report (a plain JSON-able dict).
 
-The report is the product (STYLE.md): the CLI, the pytest plugin and every renderer read it; none of
+The report is the product: the CLI, the pytest plugin and every renderer read it; none of
 them looks at checks or exchanges directly.
 """
 
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.spec.rules import RULES, Level
+from conformance.spec.rules import FAMILIES, RULES, Level
 from conformance.spec.world import World
 from conformance.suite.context import (
     Api,
@@ -32,15 +32,12 @@ from conformance.suite.context import (
 from conformance.suite.depth import DEPTHS
 from conformance.suite.http import Client, TargetUnreachable, mask
 from conformance.suite.registry import CheckSpec, load_checks
-from conformance.suite.results import Outcome, Results
+from conformance.suite.results import REPORT_VERSION, Outcome, Results, rule_entries, summary
 from conformance.suite.scratch import hypothesis_scratch
 
 __all__ = ["REPORT_VERSION", "ConfigError", "Progress", "RunAborted", "expand_rules", "run_suite",
            "validate_base_url"]
 
-REPORT_VERSION = 1
-#: The order the report (and every renderer) groups rule families in.
-FAMILY_ORDER = ("WIRE", "AUTH", "POST", "PUT", "LIFE", "SIM")
 
 
 class ConfigError(Exception):
@@ -102,20 +99,19 @@ def expand_rules(selection: Iterable[str]) -> list[str]:
     to rule IDs, in catalogue order; ConfigError names the unknown ones."""
     wanted: set[str] = set()
     unknown: list[str] = []
-    families = {r.family for r in RULES.values()}
     for raw in selection:
         item = raw.strip().upper()
         if not item:
             continue
         if item in RULES:
             wanted.add(item)
-        elif item in families:
+        elif item in FAMILIES:
             wanted.update(r.id for r in RULES.values() if r.family == item)
         else:
             unknown.append(raw.strip())
     if unknown:
         raise ConfigError(f"unknown rule id(s): {', '.join(unknown)} (known: WIRE-01 … SIM-04, or a family: "
-                          f"{', '.join(FAMILY_ORDER)})")
+                          f"{', '.join(FAMILIES)})")
     if not wanted:
         raise ConfigError("no rule selected")
     return [r for r in RULES if r in wanted]
@@ -218,7 +214,8 @@ def run_suite(base_url: str, *, world: World | None = None, settings: Settings |
                     results.skip(rule_id, "not selected in this run (--rules)")
         report = _report(run, base_url, has_control, time.monotonic() - started, selected_rules)
         # Belt and braces: skip reasons, notes and exception texts are not all masked at the
-        # source; no report may ever carry a token (CONTRACT §3), so mask everything once more.
+        # source; no report may ever carry a token (docs/simulator-contract.md#safety), so mask
+        # everything once more.
         masked: dict[str, Any] = _mask_all(report, client.secrets | set(secrets))
         return masked
     finally:
@@ -275,7 +272,7 @@ def _run_one(ctx: Ctx, spec: CheckSpec, world: World) -> str | None:
         return _one_line(error)
     except ControlError as exc:
         # The control plane itself misbehaved: that is the SIM family's business.
-        ctx.fail("SIM-01", "control plane call failed", expected="the calls of CONTRACT.md §1 to work",
+        ctx.fail("SIM-01", "control plane call failed", expected="the control plane's calls to work",
                  actual=str(exc))
     except Exception as exc:  # a target answer the check could not digest is still a finding
         rule_id = next((r for r in spec.rules if RULES[r].level is not Level.INFO), spec.rules[0])
@@ -306,7 +303,7 @@ def _sigint_deferred() -> Iterator[list[int]]:
 
 
 def _cleanup(run: _Run) -> None:
-    """Black-box safety: cancel every campaign this run created (CONTRACT §3)."""
+    """Black-box safety: cancel every campaign this run created (docs/simulator-contract.md#safety)."""
     api = Api(run.client, run.ledger)
     with _sigint_deferred():
         for account, upgrade_id, cred in run.ledger.created:
@@ -333,16 +330,6 @@ def _report(run: _Run, base_url: str, has_control: bool, duration: float,
     from conformance import __version__  # deferred: the package __init__ re-exports this module
 
     verdicts = run.results.verdicts()
-    out_rules: dict[str, Any] = {}
-    for rule_id, v in verdicts.items():
-        r = RULES[rule_id]
-        entry: dict[str, Any] = {"outcome": str(v.outcome), "details": v.details, "level": str(r.level),
-                                 "title": r.title, "family": r.family, "checks": v.checks,
-                                 "findings": [f.to_json() for f in v.findings]}
-        if v.branch is not None or r.has_branches:
-            entry["branch"] = v.branch
-        out_rules[rule_id] = entry
-    counts = {o.value: sum(1 for v in verdicts.values() if v.outcome is o) for o in Outcome}
     s = run.settings
     return {
         "report_version": REPORT_VERSION,
@@ -359,7 +346,7 @@ def _report(run: _Run, base_url: str, has_control: bool, duration: float,
         "settings": {"timeout": s.timeout, "max_campaigns": s.max_campaigns, "min_lead_days": s.min_lead_days,
                      "poll_interval": s.poll_interval, "poll_total": s.poll_total, "examples": s.examples,
                      "stateful_steps": s.stateful_steps, "depth": s.depth},
-        "summary": counts,
+        "summary": summary(verdicts),
         "created_campaigns": len(run.ledger.created),
         "cancelled_campaigns": run.cancelled,
         "lifecycle": {"observed_edges": [{"from": a, "to": b, "count": n}
@@ -367,5 +354,5 @@ def _report(run: _Run, base_url: str, has_control: bool, duration: float,
         "checks": run.timings,
         #: Checks that crashed on a bug of their own: their rules are skipped, not failed.
         "suite_errors": run.suite_errors,
-        "rules": out_rules,
+        "rules": rule_entries(verdicts),
     }

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from conformance.simulator.model import format_now
+from conformance.spec.lifecycle import STATUSES  # noqa: F401 — the six statuses, for the tests
 from conformance.spec.world import World, default_world
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -44,7 +45,6 @@ B_DEVICES = [d.imei for d in _B.devices]
 UNKNOWN_IMEI = "359999999999999"
 NEVER_ISSUED = "00000000-0000-4000-8000-000000000000"
 
-STATUSES = {"RequestPending", "Queued", "InProgress", "Finished", "RequestFailed", "UpgradeFailed"}
 
 
 def day(offset: int) -> str:
@@ -65,7 +65,7 @@ def body(devices: list[str] | None = None, *, start: int = 2, **fields: Any) -> 
 
 
 def is_error(r: httpx.Response, *, status: int | None = None) -> bool:
-    """BEHAVIOR "error response": 4xx, JSON, {errorCode, errorMessage} non-empty (or a 401 fault)."""
+    """An "error response" (docs/rules.md#terms): 4xx, JSON, {errorCode, errorMessage} non-empty (or a 401 fault)."""
     if not 400 <= r.status_code < 500 or (status is not None and r.status_code != status):
         return False
     if r.headers.get("content-type", "").split(";")[0].strip() != "application/json":

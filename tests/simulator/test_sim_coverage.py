@@ -1,4 +1,4 @@
-"""Every rule of BEHAVIOR.md (MUST, SHOULD and INFO) has at least one simulator test naming it:
+"""Every rule of docs/rules.md (MUST, SHOULD and INFO) has at least one simulator test naming it:
 a test function called ``test_<family><number>_…`` (e.g. ``test_put07_…`` for PUT-07)."""
 
 from __future__ import annotations

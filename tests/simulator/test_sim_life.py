@@ -1,4 +1,4 @@
-"""LIFE and SIM rules over HTTP, and the control plane of CONTRACT.md §1."""
+"""LIFE and SIM rules over HTTP, and the control plane of docs/simulator-contract.md."""
 
 from __future__ import annotations
 

@@ -163,7 +163,7 @@ class _Tracked:
 
 
 class LifecycleMachine(RuleBasedStateMachine):
-    """Random sequences of the four operations and clock moves; the invariants are BEHAVIOR's."""
+    """Random sequences of the four operations and clock moves; the invariants are the rules' (docs/rules.md)."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -1,5 +1,5 @@
-"""The POST and PUT checks over real HTTP: the clean simulator passes each rule, every planted fault
-naming the rule is reported, and each allowed branch is recognised and recorded."""
+"""The POST and PUT checks over real HTTP: the clean simulator passes each rule, and each allowed
+branch is recognised and recorded. (Every planted fault of these rules: tests/suite/test_faults_catalogue.py.)"""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The WIRE and AUTH checks over real HTTP: the clean simulator passes each rule, and every planted
-fault naming the rule makes the suite report it (failed, or warned for a SHOULD part)."""
+"""The WIRE and AUTH checks over real HTTP: the clean simulator passes each rule, and the error-body
+and charset variants pass too. (Every planted fault of these rules: tests/suite/test_faults_catalogue.py.)"""
 
 from __future__ import annotations
 

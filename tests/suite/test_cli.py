@@ -1,7 +1,7 @@
 """The ``fota-conformance`` command against the real simulator over real HTTP, and against targets
 that are broken in the ways a network can be (closed port, silent socket, not HTTP at all).
 
-Every failure mode must end in one line on stderr and the CONTRACT's exit code, never a traceback
+Every failure mode must end in one line on stderr and the documented exit code, never a traceback
 and never a hang. Runs select a few rules (``--rules``): the full suite is the slow tests' business.
 """
 
@@ -28,7 +28,7 @@ from conformance.spec.rules import RULES
 from conformance.spec.world import Credential, World, default_world
 
 ROOT = Path(__file__).resolve().parents[2]
-# Distinctive tokens: if any output contains them, a secret leaked (CONTRACT §3).
+# Distinctive tokens: if any output contains them, a secret leaked (docs/simulator-contract.md#safety).
 BEARER, M2M = "tok-BEARER-9f3c2a71e4", "tok-M2M-5d81b0c6aa"
 BEARER_B, M2M_B = "tok-BEARER-b-77e1d0", "tok-M2M-b-0c4f9a"
 
@@ -269,7 +269,7 @@ def test_simulate_reports_a_port_in_use(capsys: pytest.CaptureFixture[str]) -> N
     assert_one_line_error(capsys.readouterr().err)
 
 
-# --- black-box safety (CONTRACT §3): a target without a control plane --------------------------------
+# --- black-box safety (docs/simulator-contract.md#safety): a target without a control plane ---------
 
 class BlackBoxProxy:
     """Forwards the API to a simulator but hides its control plane, and logs every exchange, so a

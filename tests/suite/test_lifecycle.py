@@ -44,5 +44,5 @@ def test_clean_simulator_passes_every_lifecycle_rule() -> None:
 def test_concurrent_appends_pass_on_the_clean_simulator() -> None:
     report = _run(Profile(), rules=["PUT-01"])
     checks = report["rules"]["PUT-01"]["checks"]
-    assert "lifecycle.concurrent_appends_are_all_kept" in checks
-    assert not [f for f in report["rules"]["PUT-01"]["findings"] if f["check"].startswith("lifecycle.")]
+    assert "put.concurrent_appends_are_all_kept" in checks
+    assert not report["rules"]["PUT-01"]["findings"]

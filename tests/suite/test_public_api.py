@@ -1,4 +1,4 @@
-"""The public surface is what ``conformance.__all__`` names (STYLE.md: one small public API)."""
+"""The public surface is what ``conformance.__all__`` names (one small public API)."""
 
 from __future__ import annotations
 

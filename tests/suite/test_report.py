@@ -108,8 +108,9 @@ def test_markdown_has_the_table_failures_in_code_blocks_and_the_lifecycle() -> N
     assert text.startswith("# FOTA v1 conformance: ❌ not conformant")
     for rule_id in RULES:
         assert f"| {rule_id} |" in text
-    assert "status \\| pipe" in text  # a pipe in a cell is escaped, or the row breaks
-    assert "````sh\n" in text  # a fence longer than the ``` inside the reproduction
+    assert "✗ status | pipe  (post.valid_request, MUST)" in text  # findings in code blocks: no escaping
+    assert "````text\n" in text  # a fence longer than the ``` inside the reproduction
+    assert "\x00" not in text and "\\x1b" in text  # control characters escaped here too
     assert "```mermaid\nstateDiagram-v2" in text
     assert "RequestPending --> Queued: observed ×3" in text
 
@@ -158,3 +159,20 @@ def test_many_findings_are_capped_in_the_terminal_and_markdown_but_not_in_junit(
     markdown = render_markdown(report)
     assert "7 more findings" in markdown and "finding 11" in markdown
     assert render_junit(report).count("finding ") == 12
+
+
+def test_every_renderer_shows_a_finding_the_same_way_escaped() -> None:
+    """One text form of a finding (report.common.finding_lines) in the terminal, JUnit, Markdown and
+    the pytest plugin's failure text; none of them lets a control character through."""
+    from conformance.pytest_plugin import _describe
+
+    report = make_report()
+    entry = report["rules"]["POST-01"]
+    plugin = _describe("POST-01", entry, report)
+    junit = ET.fromstring(render_junit(report).encode())
+    failure = next(c for c in junit.iter("testcase") if c.get("name") == "POST-01").find("failure")
+    assert failure is not None
+    for text in (render_terminal(report), render_markdown(report), plugin, failure.text or ""):
+        assert "✗ status | pipe  (post.valid_request, MUST)" in text
+        assert "expected: status RequestPending" in text
+        assert "\x1b" not in text and "\\x1b" in text

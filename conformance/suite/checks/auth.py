@@ -1,4 +1,4 @@
-"""AUTH — credentials and account isolation (BEHAVIOR.md AUTH-01 … AUTH-04).
+"""AUTH — credentials and account isolation (docs/rules.md, AUTH-01 … AUTH-04).
 
 Every refusal is tried on all four operations with a request that *would* succeed with the right
 credentials (a valid body, a fresh device, an open campaign), and "no effect" is verified through
@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from conformance.suite.context import Ctx
 from conformance.suite.http import Exchange
-from conformance.suite.oracle import Calls, Campaign, SetupFailed, error_problem, open_campaign
+from conformance.suite.oracle import error_problem
 from conformance.suite.registry import check
+from conformance.suite.toolkit import Calls, Campaign, SetupFailed, open_campaign
 
 
 @dataclass
@@ -46,8 +47,7 @@ def _try_everywhere(ctx: Ctx, calls: Calls, rule_id: str, probes: list[_Probe], 
 
     for probe in probes:
         sent = [
-            ("GET", calls.judge(ctx.api.client.send("GET", f"/upgrades/{c.account}/upgrade/{c.id}",
-                                                    content_type=None, headers=probe.headers))),
+            ("GET", calls.send("GET", c.account, c.id, creds=None, headers=probe.headers)),
             ("PUT", calls.change(c.account, c.id, {"type": "append", "deviceList": fresh}, creds=None,
                                  headers=probe.headers)),
             ("POST", calls.schedule(post_body, creds=None, headers=probe.headers)),
@@ -56,8 +56,7 @@ def _try_everywhere(ctx: Ctx, calls: Calls, rule_id: str, probes: list[_Probe], 
             refused(op, probe.what, ex)
             _no_campaign_data(ctx, rule_id, op, probe.what, ex, c, before)
     for probe in probes:
-        refused("DELETE", probe.what, calls.judge(ctx.api.client.send(
-            "DELETE", f"/upgrades/{c.account}/upgrade/{c.id}", content_type=None, headers=probe.headers)))
+        refused("DELETE", probe.what, calls.send("DELETE", c.account, c.id, creds=None, headers=probe.headers))
     ids, status, get = calls.look(c)
     ctx.expect(rule_id, ids is not None and sorted(ids) == sorted(before) and status in ("RequestPending", "Queued"),
                "a refused request changed the campaign",
@@ -90,7 +89,7 @@ def missing_or_non_bearer_authorization_gets_401(ctx: Ctx) -> None:
         _Probe("Authorization: Token <token>", {**m2m, "Authorization": f"Token {ctx.alpha.bearer}"}),
         _Probe("Authorization: Bearer with no token", {**m2m, "Authorization": "Bearer"}),
     ]
-    _try_everywhere(ctx, Calls(ctx), "AUTH-01", probes, {401})
+    _try_everywhere(ctx, ctx.calls, "AUTH-01", probes, {401})
 
 
 @check("AUTH-02")
@@ -102,7 +101,7 @@ def unknown_bearer_token_gets_401(ctx: Ctx) -> None:
         _Probe("the M2M token as bearer", {**m2m, "Authorization": f"Bearer {ctx.alpha.m2m}"}),
         _Probe("a near-miss bearer token", {**m2m, "Authorization": f"Bearer {ctx.alpha.bearer}x"}),
     ]
-    _try_everywhere(ctx, Calls(ctx), "AUTH-02", probes, {401})
+    _try_everywhere(ctx, ctx.calls, "AUTH-02", probes, {401})
 
 
 @check("AUTH-03")
@@ -118,7 +117,7 @@ def missing_or_unknown_m2m_token_gets_400_or_401(ctx: Ctx) -> None:
     def branch(ex: Exchange) -> None:
         ctx.branch("AUTH-03", f"refused with {ex.status}")
 
-    _try_everywhere(ctx, Calls(ctx), "AUTH-03", probes, {400, 401}, on_status=branch)
+    _try_everywhere(ctx, ctx.calls, "AUTH-03", probes, {400, 401}, on_status=branch)
 
 
 @check("AUTH-04")
@@ -129,7 +128,7 @@ def credentials_never_reach_another_account(ctx: Ctx) -> None:
     if beta is None:
         ctx.skip("AUTH-04", "the world has no second credential covering another account")
         return
-    calls = Calls(ctx)
+    calls = ctx.calls
     b_name = beta.accounts[0]
     b_acc = ctx.world.account(b_name)
     if b_acc is None:

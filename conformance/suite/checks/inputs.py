@@ -42,8 +42,9 @@ from conformance.suite.checks.put import _per_device_outcome
 from conformance.suite.context import Ctx
 from conformance.suite.depth import depth_of
 from conformance.suite.http import Exchange
-from conformance.suite.oracle import PUT_SUCCESS, Calls, Campaign, error_problem, items_of, open_campaign
+from conformance.suite.oracle import PUT_SUCCESS, error_problem, items_of
 from conformance.suite.registry import check
+from conformance.suite.toolkit import Calls, Campaign, open_campaign
 
 _ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -261,8 +262,7 @@ def _header_rows(ctx: Ctx) -> list[Row]:
 def _send(ctx: Ctx, calls: Calls, c: Campaign, row: Row) -> Exchange:
     account, upgrade_id = row.path or (c.account, c.id)
     if row.headers:
-        return calls.judge(ctx.api.client.send(row.op, f"/upgrades/{account}/upgrade/{upgrade_id}", creds=None,
-                                               headers=row.headers, content_type=None))
+        return calls.send(row.op, account, upgrade_id, creds=None, headers=row.headers)
     if row.op == "POST":
         return calls.schedule(raw=row.raw) if row.raw is not None else calls.schedule(row.body)
     if row.op == "PUT":
@@ -289,8 +289,8 @@ def _judge(ctx: Ctx, row: Row, ex: Exchange, accepted: list[tuple[str, Campaign,
             ctx.branch("POST-04", "accepted, then RequestFailed")
             if ctx.expect("POST-04", data.get("status") == "RequestPending", f"{title} was accepted, but not "
                           "as RequestPending", expected="400, or 200 with status RequestPending", exchanges=[ex]):
-                accepted.append((title, Campaign(row.body["accountName"], data["id"], ctx.alpha, row.body,
-                                                 ctx.start_date()), row.offending))
+                accepted.append((title, Campaign(row.body["accountName"], data["id"], ctx.alpha, row.body, ex),
+                                 row.offending))
             return
         statuses = {400} if row.expect == "semantic" else set(range(400, 500))
         problem = error_problem(ex, statuses)
@@ -340,7 +340,7 @@ def _duplicates(ctx: Ctx, calls: Calls, c: Campaign, row: Row) -> None:
 @check("AUTH-02", "AUTH-03", "AUTH-04")
 def near_miss_credentials_and_accounts(ctx: Ctx) -> None:
     """Credential headers and account names one character (or one case, or 5 KiB) away from valid."""
-    calls = Calls(ctx)
+    calls = ctx.calls
     c = open_campaign(calls)
     _send_all(ctx, calls, c, _header_rows(ctx) + _account_rows(ctx, c))
 
@@ -348,7 +348,7 @@ def near_miss_credentials_and_accounts(ctx: Ctx) -> None:
 @check("WIRE-02", "POST-01", "POST-03", "POST-04", "PUT-03", "PUT-05", "PUT-06", "LIFE-04", "LIFE-06")
 def boundary_inputs(ctx: Ctx) -> None:
     """A table of boundary and near-miss inputs on every body field and path parameter."""
-    calls = Calls(ctx)
+    calls = ctx.calls
     c = open_campaign(calls)
     large = depth_of(ctx.settings.depth).large
     # Oversized credential headers are also a WIRE-02 matter (a fixed-size buffer): any refusal will do.

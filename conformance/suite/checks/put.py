@@ -1,4 +1,4 @@
-"""PUT — adding and removing devices (BEHAVIOR.md PUT-01 … PUT-07).
+"""PUT — adding and removing devices (docs/rules.md, PUT-01 … PUT-07).
 
 Every claim of an answer is verified through GET afterwards: a success item must really have
 changed the campaign, a refusal must have changed nothing.
@@ -12,20 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from conformance.spec.lifecycle import midnight
 from conformance.spec.rules import Level
 from conformance.suite.context import Ctx, NotEnoughDevices
 from conformance.suite.http import Exchange
-from conformance.suite.oracle import (
-    PUT_SUCCESS,
-    Calls,
-    Campaign,
-    error_problem,
-    items_of,
-    open_campaign,
-    reason_of,
-)
+from conformance.suite.oracle import PUT_SUCCESS, error_problem, items_of, reason_of
 from conformance.suite.registry import check
+from conformance.suite.toolkit import Calls, Campaign, open_campaign
 
 
 def _result_problems(c: Campaign, ex: Exchange, imeis: list[str], status: str) -> list[str]:
@@ -50,9 +42,8 @@ def _result_problems(c: Campaign, ex: Exchange, imeis: list[str], status: str) -
 
 @check("PUT-01")
 def append_adds_devices(ctx: Ctx) -> None:
-    """append of fitting devices to an open campaign: AddDeviceSucceed for each, and GET lists them
-    (also when many appends arrive at once)."""
-    calls = Calls(ctx)
+    """append of fitting devices to an open campaign: AddDeviceSucceed for each, and GET lists them."""
+    calls = ctx.calls
     c = open_campaign(calls)
     before, _ = calls.device_ids(c)
     new = ctx.devices(2)
@@ -64,9 +55,19 @@ def append_adds_devices(ctx: Ctx) -> None:
     after, get = calls.device_ids(c)
     ctx.expect("PUT-01", set(after) == set(before) | set(new), "the campaign does not list the appended devices",
                expected=f"devices {sorted(set(before) | set(new))}", actual=f"{sorted(after)}", exchanges=[ex, get])
+
+
+@check("PUT-01")
+def concurrent_appends_are_all_kept(ctx: Ctx) -> None:
+    """Appends of one device each, all at once: every one succeeds and GET lists them all (a
+    read-modify-write without a lock loses some)."""
     if ctx.control is None:
-        return  # the concurrency scenario needs a pool of devices only a loaded world has
-    # Concurrent appends, one device each: a read-modify-write without a lock loses some.
+        # Black-box: real targets have few test devices, and each append here uses one up for good.
+        ctx.results.note("PUT-01", "concurrent appends not tried: they need a pool of devices only a "
+                         "world loaded through the control plane has")
+        return
+    calls = ctx.calls
+    c = open_campaign(calls)
     try:
         batch = ctx.devices(16)
     except NotEnoughDevices as exc:
@@ -87,7 +88,7 @@ def append_adds_devices(ctx: Ctx) -> None:
 @check("PUT-02")
 def remove_removes_devices(ctx: Ctx) -> None:
     """remove of campaign devices: RemoveDeviceSucceed for each, and GET no longer lists them."""
-    calls = Calls(ctx)
+    calls = ctx.calls
     c = open_campaign(calls, n=3)
     before, _ = calls.device_ids(c)
     if len(before) < 2:  # keep one device in: an empty campaign is no state to test from
@@ -150,7 +151,7 @@ def _per_device_outcome(ctx: Ctx, calls: Calls, c: Campaign, what: str, body: di
 def per_device_problems_fail_honestly(ctx: Ctx) -> None:
     """A device already in / not in the campaign, unknown, or of the wrong model or version: a
     whole-request 400, or a failed item — never a success for a device that did not change."""
-    calls = Calls(ctx)
+    calls = ctx.calls
     c = open_campaign(calls)
     inside, _ = calls.device_ids(c)
     outside = ctx.devices(1)[0]
@@ -185,11 +186,10 @@ def per_device_problems_fail_honestly(ctx: Ctx) -> None:
 def started_campaigns_cannot_change(ctx: Ctx) -> None:
     """append/remove once the campaign is InProgress, and once it is Finished: 400, no effect."""
     assert ctx.control is not None
-    calls = Calls(ctx)
+    calls = ctx.calls
     c = calls.create(n=2)
     ctx.control.advance(timedelta(minutes=1))
-    for label, at in (("started", midnight(c.start) + timedelta(hours=1)),
-                      ("terminal", midnight(c.start) + timedelta(days=2))):
+    for label, at in (("started", c.start + timedelta(hours=1)), ("terminal", c.start + timedelta(days=2))):
         ctx.control.set_clock(at)
         before, status, _ = calls.look(c)
         if status not in ("InProgress", "Finished", "UpgradeFailed", "RequestFailed") or before is None:
@@ -211,7 +211,7 @@ def started_campaigns_cannot_change(ctx: Ctx) -> None:
 def unknown_or_foreign_upgrade_id_is_refused(ctx: Ctx) -> None:
     """An upgradeId never issued, or issued to another account: 4xx error response (SHOULD be 400),
     no effect."""
-    calls = Calls(ctx)
+    calls = ctx.calls
     mine = open_campaign(calls)
     before, _ = calls.device_ids(mine)
     targets: list[tuple[str, str]] = [("an upgradeId never issued", str(uuid.uuid4()))]
@@ -244,7 +244,7 @@ def unknown_or_foreign_upgrade_id_is_refused(ctx: Ctx) -> None:
 def structurally_invalid_changes_get_400(ctx: Ctx) -> None:
     """type not append/remove; deviceList missing, empty or not an array of strings; not JSON: 400,
     no effect."""
-    calls = Calls(ctx)
+    calls = ctx.calls
     c = open_campaign(calls)
     before, _ = calls.device_ids(c)
     fresh = ctx.devices(1)
@@ -276,11 +276,11 @@ def structurally_invalid_changes_get_400(ctx: Ctx) -> None:
 
 @check("PUT-07")
 def result_items_carry_reason(ctx: Ctx) -> None:
-    """PUT result items give their reason under ``Reason`` (capital R) — judged by ``Calls`` on
-    every PUT answer; here on a success and on a per-device failure."""
-    calls = Calls(ctx)
+    """PUT result items give their reason under ``Reason`` (capital R) — judged by ``ctx.calls`` on
+    every PUT answer with items; here a success and a per-device failure make sure there are some
+    (a target that refuses both with 400 leaves PUT-07 unexercised, and the report says so)."""
+    calls = ctx.calls
     c = open_campaign(calls)
     inside, _ = calls.device_ids(c)
     calls.change(c.account, c.id, {"type": "append", "deviceList": ctx.devices(1)})
     calls.change(c.account, c.id, {"type": "append", "deviceList": inside[:1]})
-    ctx.exercised("PUT-07")

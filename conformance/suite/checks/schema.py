@@ -21,7 +21,8 @@ Three sources of cases, by depth (conformance.suite.depth):
 Generation happens before any request is sent, in a scratch Hypothesis home (never the user's
 folder), and depends only on the seed and the depth: the same seed sends the same requests.
 
-Failures map to rules: a server error → WIRE-02; a wrong Content-Type → WIRE-01; a schema-invalid
+Every answer is judged for WIRE-01/02 and the error-response shape by ``ctx.calls`` (once, as any
+other check's); schemathesis's own checks add the rest, mapped to rules: a schema-invalid
 or unexpected answer → the rule that governs that answer (POST-01, PUT-01, LIFE-04, LIFE-06 for
 successes; POST-03/PUT-06 for structural refusals; POST-04/PUT-03 for semantic ones; PUT-05 and
 AUTH-04 for unknown and foreign ids).
@@ -46,9 +47,10 @@ from conformance.spec.openapi import load_openapi
 from conformance.suite.context import BudgetExhausted, Ctx, NotEnoughDevices
 from conformance.suite.depth import depth_of
 from conformance.suite.http import Exchange
-from conformance.suite.oracle import Calls, Campaign, open_campaign, schedule_validity
+from conformance.suite.oracle import schedule_validity
 from conformance.suite.registry import check
 from conformance.suite.scratch import GENERATION_LOCK, forget_local_constants
+from conformance.suite.toolkit import Calls, Campaign, open_campaign
 
 _ITEM = "/upgrades/{accountName}/upgrade/{upgradeId}"
 _OK_SUCCESS_RULE = {"POST": "POST-01", "PUT": "PUT-01", "GET": "LIFE-04", "DELETE": "LIFE-06"}
@@ -177,7 +179,6 @@ class _Explorer:
         self.auth = {"Authorization": f"Bearer {ctx.alpha.bearer}", "VZ-M2M-Token": ctx.alpha.m2m}
         self.appended: list[str] = []
         self.shared_devices: list[str] = []
-        self.failures = 0
 
     # --- sending ---------------------------------------------------------------------------------
     def send(self, case: Any, body: Any, params: dict[str, Any]) -> Exchange:
@@ -205,34 +206,26 @@ class _Explorer:
             if case.method == "GET":
                 return self.calls.details(account, upgrade_id, creds=self.ctx.alpha)
             return self.calls.cancel(account, upgrade_id, creds=self.ctx.alpha)
-        path = f"/upgrades/{account}/upgrade/{upgrade_id}"
-        return self.calls.judge(self.ctx.api.client.send(case.method, path, creds=None, headers=headers,
-                                                         content_type=None))
+        return self.calls.send(case.method, account, upgrade_id, creds=None, headers=headers)
 
     # --- judging ---------------------------------------------------------------------------------
     def judge(self, case: Any, ex: Exchange, expected: set[int], rule_id: str, *, negative: bool) -> None:
         """The oracle's status set, then schemathesis's own checks on the same answer."""
-        from schemathesis.core.failures import AcceptedNegativeData, Failure, FailureGroup, ServerError
-        from schemathesis.openapi.checks import (
-            JsonSchemaError,
-            MalformedMediaType,
-            MissingContentType,
-            UndefinedContentType,
-        )
+        from schemathesis.core.failures import AcceptedNegativeData, Failure, FailureGroup
+        from schemathesis.openapi.checks import JsonSchemaError
         from schemathesis.specs.openapi import checks as oas
 
         ctx = self.ctx
         if ex.status is None:
-            return  # Calls already judged the transport failure (WIRE-02 via the client)
+            return  # no answer: the client's consecutive-error limit is what ends a dead target
         what = f"{case.method} {case.path} ({'negative' if negative else 'positive'}: " \
                f"{_describe(case)})"
         ctx.expect(rule_id, ex.status in expected or ex.status >= 500, f"schema exploration: {what}",
                    expected=f"status {' or '.join(map(str, sorted(expected)))} for this request in this state",
                    exchanges=[ex])
-        from schemathesis.checks import not_a_server_error
-
-        checks: list[Callable[..., Any]] = [not_a_server_error, oas.status_code_conformance,
-                                            oas.content_type_conformance, oas.response_schema_conformance]
+        # Not schemathesis's not_a_server_error and content_type_conformance: 5xx and Content-Type
+        # are the universal judge's (ctx.calls), which has already seen this answer.
+        checks: list[Callable[..., Any]] = [oas.status_code_conformance, oas.response_schema_conformance]
         if negative and expected == {400}:
             checks.append(oas.negative_data_rejection)  # sound only where the oracle demands a refusal
         request = httpx.Request(ex.method, ex.url, headers=ex.request_headers, content=ex.request_body or b"")
@@ -243,11 +236,7 @@ class _Explorer:
         except (FailureGroup, Failure) as exc:
             group = list(exc.exceptions) if isinstance(exc, FailureGroup) else [exc]
             for failure in group:
-                if isinstance(failure, ServerError):
-                    mapped = "WIRE-02"
-                elif isinstance(failure, UndefinedContentType | MissingContentType | MalformedMediaType):
-                    mapped = "WIRE-01"
-                elif isinstance(failure, AcceptedNegativeData):
+                if isinstance(failure, AcceptedNegativeData):
                     mapped = rule_id
                 elif isinstance(failure, JsonSchemaError) and ex.status == 200:
                     mapped = _OK_SUCCESS_RULE[case.method]
@@ -378,7 +367,7 @@ def _describe(case: Any) -> str:
 def schema_exploration(ctx: Ctx) -> None:
     """Positive, random negative and boundary (coverage-phase) requests for the four operations of
     openapi.yaml, judged by schemathesis's checks with state-dependent expectations."""
-    calls = Calls(ctx)
+    calls = ctx.calls
     campaign = open_campaign(calls)
     explorer = _Explorer(ctx, calls, campaign)
     depth = depth_of(ctx.settings.depth)

@@ -1,8 +1,10 @@
-"""SIM-01..04: the control plane of CONTRACT §1 — world loading, the clock, determinism, timing.
+"""SIM-01..04: the control plane of docs/simulator-contract.md — world loading, the clock, determinism, timing.
 
 Only the contract's three calls are used (GET/PUT clock, PUT world), so any simulator that offers
-them can be judged. The exact timing oracle is ``conformance.spec.lifecycle.expected_status`` — the
-same function the reference simulator moves campaigns by, so the two cannot disagree silently.
+them can be judged. The exact timing oracle is ``conformance.spec.lifecycle.expected_status``; the
+reference simulator moves campaigns by its own ``simulator/timeline.py``, and a test runs both side
+by side so that they cannot disagree silently. API requests go through ``ctx.calls`` (every answer
+judged for WIRE-01/02 too); control-plane calls are no API operation and are judged here only.
 """
 
 from __future__ import annotations
@@ -15,15 +17,9 @@ from conformance.spec.world import Credential, format_instant
 from conformance.suite.checks.lifecycle import CANCELLED_OK
 from conformance.suite.context import Ctx, suite_world
 from conformance.suite.http import Exchange
-from conformance.suite.observe import (
-    Campaign,
-    Tracker,
-    error_response,
-    item_statuses,
-    move_clock,
-    schedule,
-)
+from conformance.suite.oracle import error_problem, item_statuses
 from conformance.suite.registry import check
+from conformance.suite.toolkit import Campaign, Tracker, move_clock
 
 
 @check("SIM-01", needs_control=True)
@@ -31,8 +27,7 @@ def world_replaces_all_state(ctx: Ctx) -> None:
     """PUT /__control/world: old upgrades are gone, the clock is the world's now, its credentials rule."""
     assert ctx.control is not None
     t = Tracker(ctx)
-    created, c = schedule(ctx, ctx.schedule_body(1))
-    t.note(created)
+    _, c = t.submit(ctx.schedule_body(1))
     if c is not None:
         before, _ = t.get(c)
         ctx.fresh_world()
@@ -51,12 +46,12 @@ def world_replaces_all_state(ctx: Ctx) -> None:
     ctx.expect("SIM-01", now == world.now, "the clock after PUT /__control/world is not the world's now",
                expected=format_instant(world.now), actual=format_instant(now))
     body = ctx.schedule_body(1)
-    stale = ctx.api.schedule(body, creds=old)
+    stale = ctx.calls.schedule(body, creds=old)
     t.note(stale)
     ctx.expect("SIM-01", stale.status is not None and 400 <= stale.status < 500,
                "credentials of the previous world still work after loading a world without them",
                expected="4xx (unknown token)", exchanges=t.log[-2:])
-    fresh = ctx.api.schedule(ctx.schedule_body(1), creds=new)
+    fresh = ctx.calls.schedule(ctx.schedule_body(1), creds=new)
     t.note(fresh)
     ctx.expect("SIM-01", fresh.status == 200, "the new world's credentials do not work",
                expected="200 for a valid schedule request with the loaded world's tokens", exchanges=t.log[-1:])
@@ -68,25 +63,25 @@ def clock_moves_forward_and_applies_transitions(ctx: Ctx) -> None:
     assert ctx.control is not None
     t0 = ctx.control.now()
     back = ctx.control.set_clock(t0 - timedelta(seconds=1))
-    ctx.expect("SIM-02", back.status == 400 and error_response(back),
+    ctx.expect("SIM-02", error_problem(back, {400}) is None,
                "PUT /__control/clock with an earlier time was not refused with 400 and an error body",
                expected="400 {errorCode, errorMessage}", exchanges=[back])
     still = ctx.control.now()
     ctx.expect("SIM-02", still == t0, "a refused earlier clock still moved the clock",
                expected=format_instant(t0), actual=format_instant(still), exchanges=[back])
-    # CONTRACT: only "an earlier time than the current one" is refused, so the same time is accepted.
+    # The contract refuses only "an earlier time than the current one", so the same time is accepted.
     same = ctx.control.set_clock(t0)
     ctx.expect("SIM-02", same.status == 200, "PUT /__control/clock with the current time was refused",
                expected="200 (only earlier times are refused)", exchanges=[same])
     t = Tracker(ctx)
-    c = schedule(ctx, ctx.schedule_body(2))[1]
+    c = t.submit(ctx.schedule_body(2))[1]
     if c is None:
         ctx.skip("SIM-02", "the target refused a valid schedule request, so no transition to watch")
         return
     for instant in (t0 + timedelta(seconds=1), c.start, c.start + timedelta(days=1)):
         t.note(move_clock(ctx, instant))
         _, shown = t.get(c)
-        # No instant of CONTRACT §1 lies in (instant, instant+0]: re-sending the same time changes
+        # No instant of the contract's timing lies in (instant, instant+0]: re-sending the same time changes
         # nothing for a target that applied every due transition before answering the first time.
         t.note(move_clock(ctx, instant))
         _, again = t.get(c)
@@ -110,8 +105,8 @@ def _statuses_run(ctx: Ctx) -> tuple[list[str], list[Exchange]]:
     assert ctx.control is not None
     t = Tracker(ctx)
     out: list[str] = []
-    a = schedule(ctx, ctx.schedule_body(2))[1]
-    b = schedule(ctx, ctx.schedule_body(0, deviceList=ctx.devices(1, reachable=False)))[1]
+    a = t.submit(ctx.schedule_body(2))[1]
+    b = t.submit(ctx.schedule_body(0, deviceList=ctx.devices(1, reachable=False)))[1]
     if a is None or b is None:
         return ["schedule refused"], t.log
     t0 = ctx.control.now()
@@ -146,7 +141,7 @@ class _Tracked:
 
 
 class _Oracle:
-    """The SIM-04 timing, applied to the campaigns a scenario created (CONTRACT §1)."""
+    """The SIM-04 timing, applied to the campaigns a scenario created (docs/simulator-contract.md#lifecycle-timing)."""
 
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
@@ -154,8 +149,7 @@ class _Oracle:
         self.items: dict[str, _Tracked] = {}
 
     def add(self, label: str, body: dict[str, object], *, valid: bool = True, reachable: bool = True) -> None:
-        ex, c = schedule(self.ctx, body)
-        self.t.note(ex)
+        ex, c = self.t.submit(body)
         if c is None:
             if valid:
                 self.ctx.fail("SIM-04", f"campaign {label}: a valid schedule request was refused",
@@ -178,7 +172,7 @@ class _Oracle:
         if item is None:
             return
         c = item.campaign
-        ex = self.ctx.api.cancel(c.account, c.id, creds=c.creds)
+        ex = self.ctx.calls.cancel(c.account, c.id, creds=c.cred)
         self.t.note(ex)
         if ex.status == 200:
             item.facts = replace(item.facts, cancelled=True)
@@ -188,19 +182,19 @@ class _Oracle:
             ex, status = self.t.get(item.campaign)
             want = expected_status(item.facts, now)
             if want is None:
-                ok = status in CANCELLED_OK if status is not None else error_response(ex)
+                ok = status in CANCELLED_OK if status is not None else error_problem(ex) is None
                 expected = "a 4xx error response or a terminal failed status (cancelled: never starts)"
             else:
                 ok = status == want
                 expected = f"status {want.value}"
-            self.ctx.expect("SIM-04", ok, f"campaign {label} {when}: not what CONTRACT §1 prescribes",
+            self.ctx.expect("SIM-04", ok, f"campaign {label} {when}: not what the contract's timing prescribes",
                             expected=expected, actual=f"status {status}" if status is not None else ex.outcome(),
                             exchanges=self.t.log[-10:])
 
 
 @check("SIM-04", needs_control=True)
 def timing_follows_the_contract(ctx: Ctx) -> None:
-    """Every instant of CONTRACT §1, one move at a time, then all of them in one move."""
+    """Every instant of the contract's timing, one move at a time, then all of them in one move."""
     assert ctx.control is not None
     o = _Oracle(ctx)
     today = ctx.today.isoformat()
