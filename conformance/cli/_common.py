@@ -119,25 +119,30 @@ def check_outputs(*paths: str | None) -> None:
                 raise UsageError(str(exc)) from None
 
 
-def write_reports(args: argparse.Namespace, report: dict[str, Any]) -> int:
-    """Write every report the command line asked for, print the terminal summary, return the exit code."""
+def write_reports(args: argparse.Namespace, report: dict[str, Any], *, prefix: str = "") -> int:
+    """Write every report the command line asked for, print the terminal summary, return the exit code.
+
+    ``prefix`` names the flags read (``client_``: --client-report-json, --client-junit-xml,
+    --client-markdown of ``simulate --strict``)."""
     from conformance.report.junit import render_junit
     from conformance.report.markdown import render_markdown
     from conformance.report.terminal import render_terminal
 
+    json_path, junit_path, markdown_path = (getattr(args, prefix + name, None)
+                                            for name in ("report_json", "junit_xml", "markdown"))
     try:
-        if args.report_json:
-            write_report(report, args.report_json)
-        if args.junit_xml:
-            write_text(args.junit_xml, render_junit(report))
-        if args.markdown:
-            write_text(args.markdown, render_markdown(report))
+        if json_path:
+            write_report(report, json_path)
+        if junit_path:
+            write_text(junit_path, render_junit(report))
+        if markdown_path:
+            write_text(markdown_path, render_markdown(report))
     except ReportError as exc:
         # The run happened but its report is lost: a configuration problem of the caller's.
         sys.stdout.write(render_terminal(report, quiet=True))
         return die(str(exc), EXIT_USAGE)
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")  # https://no-color.org
-    sys.stdout.write(render_terminal(report, color=color, quiet=args.quiet))
+    sys.stdout.write(render_terminal(report, color=color, quiet=getattr(args, "quiet", False)))
     sys.stdout.flush()
     return EXIT_OK if report.get("conformant") else EXIT_FAILED
 

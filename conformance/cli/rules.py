@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.cli._common import EXIT_OK, UsageError
+from conformance.spec.client_rules import CLIENT_FAMILY_TEXT, CLIENT_INTRO, CLIENT_RULES
 from conformance.spec.rules import FAMILY_TEXT, LEVELS, RULES, TERMS, Rule, doc_ref
 
 __all__ = ["TABLES", "RuleTable", "register", "render_markdown", "render_text", "select"]
@@ -35,7 +36,12 @@ def _server_checks() -> Enforcers:
         spec = load_checks()[name]
         return (FAMILIES.index(module) if module in FAMILIES else len(FAMILIES), spec.func.__code__.co_firstlineno)
 
+    from conformance.suite.toolkit import UNIVERSAL_RULES
+
     out: dict[str, list[tuple[str, str]]] = {}
+    for rule_id in UNIVERSAL_RULES:
+        # Not a registered check: the one path every request takes judges these on every answer.
+        out[rule_id] = [("toolkit.Calls", "Judges every answer any check receives, once, as it arrives.")]
     for spec in (load_checks()[name] for name in sorted(load_checks(), key=order)):
         # The docstring's first paragraph, in one line: CheckSpec.doc stops at the first line break.
         summary = " ".join((spec.func.__doc__ or "").strip().split("\n\n")[0].split())
@@ -56,13 +62,19 @@ class RuleTable:
     families: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
-#: The tables docs/rules.md and this command show, in order. Another table (the client rules, say)
-#: is one more entry here.
+def _client_checks() -> Enforcers:
+    from conformance.client._checks import enforcers
+
+    return enforcers()
+
+
+#: The tables docs/rules.md and this command show, in order. Another table is one more entry here.
 TABLES: tuple[RuleTable, ...] = (
     RuleTable("Server rules",
               "What an implementation of the API — a real service or a simulator — must do. "
               "`fota-conformance run` judges a target by these rules.",
               RULES, _server_checks, FAMILY_TEXT),
+    RuleTable("Client rules", CLIENT_INTRO, CLIENT_RULES, _client_checks, CLIENT_FAMILY_TEXT),
 )
 
 

@@ -8,16 +8,18 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from conformance.spec.rules import FAMILIES, RULES, doc_ref
+from conformance.spec.client_rules import CLIENT_RULES
+from conformance.spec.rules import FAMILIES, RULES, Rule, doc_ref
 
-__all__ = ["FAMILY_ORDER", "OUTCOMES", "by_family", "counts", "doc", "finding_lines", "finding_summary", "reason",
-           "safe", "verdict_line"]
+__all__ = ["FAMILY_ORDER", "OUTCOMES", "by_family", "counts", "doc", "finding_lines", "finding_summary",
+           "is_client_report", "reason", "safe", "verdict_line"]
 
 #: The order the report's families are grouped in: the catalogue's.
-FAMILY_ORDER = FAMILIES
+FAMILY_ORDER = (*FAMILIES, "CLIENT")  # CLIENT: the client gate's rules (spec/client_rules.py)
 OUTCOMES = ("passed", "failed", "warned", "skipped")
 FAMILY_NAMES = {"WIRE": "transport", "AUTH": "credentials and isolation", "POST": "schedule an upgrade",
-                "PUT": "add or remove devices", "LIFE": "campaign lifecycle", "SIM": "control plane"}
+                "PUT": "add or remove devices", "LIFE": "campaign lifecycle", "SIM": "control plane",
+                "CLIENT": "what a client sends"}
 
 
 # A target's body may hold escape sequences; echoed raw, they would rewrite the user's terminal (and
@@ -36,9 +38,12 @@ def finding_lines(finding: Mapping[str, Any], seed: object = None, *, max_repro:
     lines = [f"✗ {safe(finding.get('title', ''))}  ({finding.get('check', '?')}, {finding.get('severity', '?')})",
              f"  expected: {safe(finding.get('expected', ''))}",
              f"  actual:   {safe(finding.get('actual', ''))}"]
+    if finding.get("vendor"):  # client rules: what the vendor's API does with the request
+        lines.append(f"  the vendor: {safe(finding['vendor'])}")
     repro = [str(r) for r in finding.get("reproduction") or []]
     if repro:
-        lines.append(f"  reproduce (seed {finding.get('seed', seed)}; tokens masked as ***):")
+        used = finding.get("seed", seed)
+        lines.append(f"  reproduce ({f'seed {used}; ' if used is not None else ''}tokens masked as ***):")
         if max_repro is not None and len(repro) > max_repro:
             lines.append(f"    # … {len(repro) - max_repro} earlier requests in the report files")
             repro = repro[-max_repro:]
@@ -67,6 +72,15 @@ def by_family(report: Mapping[str, Any]) -> Iterator[tuple[str, list[tuple[str, 
             yield family, entries
 
 
+def _known(rule_id: str) -> Rule | None:
+    return RULES.get(rule_id) or CLIENT_RULES.get(rule_id)
+
+
+def is_client_report(report: Mapping[str, Any]) -> bool:
+    """A report of the client gate (``simulate --strict``, ``check-cassette --client``)."""
+    return report.get("kind") == "client"
+
+
 def doc(rule_id: str, entry: Mapping[str, Any]) -> str:
     """Where the rule is explained (docs/rules.md#put-04): the report's own ``doc``, else the catalogue's."""
     return str(entry.get("doc") or doc_ref(rule_id))
@@ -75,14 +89,14 @@ def doc(rule_id: str, entry: Mapping[str, Any]) -> str:
 def level(rule_id: str, entry: Mapping[str, Any]) -> str:
     if "level" in entry:
         return str(entry["level"])
-    known = RULES.get(rule_id)
+    known = _known(rule_id)
     return str(known.level) if known else "?"
 
 
 def title(rule_id: str, entry: Mapping[str, Any]) -> str:
     if entry.get("title"):
         return str(entry["title"])
-    known = RULES.get(rule_id)
+    known = _known(rule_id)
     return known.title if known else ""
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.report.common import OUTCOMES
+from conformance.spec.client_rules import CLIENT_RULES
 from conformance.spec.rules import RULES
 
 __all__ = ["ReportError", "check_writable", "dumps", "load_report", "validate_report", "write_report",
@@ -81,7 +82,8 @@ def validate_report(report: object) -> list[str]:
     rules = report.get("rules")
     if not isinstance(rules, dict):
         return [*problems, "'rules' is not an object"]
-    for rule_id, r in RULES.items():
+    catalogue = CLIENT_RULES if report.get("kind") == "client" else RULES
+    for rule_id, r in catalogue.items():
         entry = rules.get(rule_id)
         if not isinstance(entry, dict):
             problems.append(f"rule {rule_id} is missing")

@@ -14,6 +14,7 @@ from conformance.report.common import (
     doc,
     finding_lines,
     finding_summary,
+    is_client_report,
     level,
     reason,
     title,
@@ -44,14 +45,14 @@ def _fence(text: str, lang: str = "") -> str:
 def render_markdown(report: Mapping[str, Any]) -> str:
     out: list[str] = []
     verdict = "✅ conformant" if report.get("conformant") else "❌ not conformant"
-    out.append(f"# FOTA v1 conformance: {verdict}")
+    client = is_client_report(report)
+    out.append(f"# FOTA v1 {'client ' if client else ''}conformance: {verdict}")
     out.append("")
     out.append(f"**{verdict_line(report)}**")
     out.append("")
-    meta = [("target", f"`{report.get('target', '?')}`"),
+    meta = [("target" if not client else "judged", f"`{report.get('target', '?')}`"),
             ("control plane", "yes" if report.get("control_plane") else "no (black-box)"),
-            ("seed", f"`{report.get('seed')}`"),
-            ("depth", report.get("depth", "default")),
+            *([] if client else [("seed", f"`{report.get('seed')}`"), ("depth", report.get("depth", "default"))]),
             ("suite version", report.get("suite_version", "?")),
             ("generated", report.get("generated_at", "?"))]
     if report.get("selected_rules"):
@@ -82,6 +83,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         out.append("")
         out.append("</details>")
         out.append("")
+    if client:
+        return "\n".join(out)  # a client report observes no lifecycle of a target
     out.append("## Campaign lifecycle observed")
     out.append("")
     out.append("Edge labels count the status changes this run saw; *not observed* marks the documented "

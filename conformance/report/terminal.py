@@ -12,6 +12,7 @@ from conformance.report.common import (
     by_family,
     doc,
     finding_lines,
+    is_client_report,
     level,
     reason,
     safe,
@@ -40,8 +41,11 @@ def render_terminal(report: Mapping[str, Any], *, color: bool = False, quiet: bo
     """The summary as text. ``quiet``: only the rules that failed or warned, and the verdict."""
     lines: list[str] = []
     if not quiet:
-        mode = "with control plane" if report.get("control_plane") else "black-box (no control plane)"
-        lines.append(f"FOTA v1 conformance of {report.get('target', '?')} — {mode}")
+        if is_client_report(report):
+            lines.append(f"FOTA v1 client rules: {report.get('target', '?')}")
+        else:
+            mode = "with control plane" if report.get("control_plane") else "black-box (no control plane)"
+            lines.append(f"FOTA v1 conformance of {report.get('target', '?')} — {mode}")
     selected = report.get("selected_rules")
     hidden = 0
     for family, entries in by_family(report):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from conformance.spec.lifecycle import STARTED
 from conformance.spec.openapi import load_openapi
 from conformance.spec.world import World, WorldError, parse_instant
 
-__all__ = ["API_PREFIX", "BODY_LIMIT", "create_app"]
+__all__ = ["API_PREFIX", "BODY_LIMIT", "Observer", "create_app"]
 
 API_PREFIX = "/api/fota/v1"
 #: The largest API request body read (WIRE-02: a huge body is a 413 error body, never a crash).
@@ -52,6 +53,13 @@ SCHEDULE, CHANGE = "scheduleFirmwareUpgrade", "updateFirmwareUpgradeDevices"
 DETAILS, CANCEL = "listFirmwareUpgradeDetails", "cancelScheduledFirmwareUpgrade"
 
 _log = logging.getLogger("conformance.simulator")
+
+#: ``simulate --strict``: called once per request with what the client sent and what it got, as
+#: plain types (keys: method, url, headers, body, status, response_headers, response_body, now), so
+#: that the simulator needs nothing of the judge that reads them.
+Observer = Callable[[dict[str, Any]], None]
+#: The most of a request body handed to the observer (the API refuses more than BODY_LIMIT anyway).
+OBSERVED_LIMIT = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,9 @@ class _Api:
         self.profile: Profile = simulator.profile
         self.schemas = RequestSchemas(load_openapi())
         self._documents: dict[tuple[str, str], bytes] = {}
+        #: PUT /__control/outage: this many API requests still to answer with this 5xx status.
+        self._outage = (0, 503)
+        self._outage_lock = threading.Lock()
 
     # --- answers -------------------------------------------------------------------------------
 
@@ -93,6 +104,12 @@ class _Api:
 
     def handle(self, op: str, req: _Incoming) -> Response:
         """Run one API operation; every refusal and every surprise becomes an error body."""
+        outage = self._take_outage()
+        if outage is not None:
+            # Asked for through the control plane (a client's tests rehearsing the vendor's bad day):
+            # not a fault of the simulator, and never on its own.
+            return self.reply(outage, {"errorCode": "FotaService.UNAVAILABLE.Outage",
+                                      "errorMessage": "service unavailable (PUT /__control/outage)"})
         try:
             return self.reply(200, self._operation(op, req), op=op)
         except _Raw as raw:
@@ -189,6 +206,30 @@ class _Api:
         return body, allow_empty
 
     # --- the control plane and the document ----------------------------------------------------
+
+    def _take_outage(self) -> int | None:
+        with self._outage_lock:
+            left, status = self._outage
+            if left <= 0:
+                return None
+            self._outage = (left - 1, status)
+            return status
+
+    def put_outage(self, req: _Incoming) -> Response:
+        """Our extension: the next ``requests`` API calls are answered ``status`` (a 5xx, default 503)."""
+        code = "Control.INPUT_INVALID.outage"
+        try:
+            data = _control_json(req, "outage")
+            count = data.get("requests") if isinstance(data, dict) else None
+            status = data.get("status", 503) if isinstance(data, dict) else None
+            if (not isinstance(count, int) or isinstance(count, bool) or count < 0
+                    or not isinstance(status, int) or isinstance(status, bool) or not 500 <= status <= 599):
+                raise bad_request(code, 'body: expected {"requests": <n ≥ 0>, "status": <5xx, default 503>}')
+            with self._outage_lock:
+                self._outage = (count, status)
+            return self.reply(200, {"requests": count, "status": status}, api=False)
+        except ApiError as exc:
+            return self.error(exc, api=False)
 
     def get_clock(self) -> Response:
         return self.reply(200, {"now": format_now(self.sim.now())}, api=False)
@@ -315,13 +356,16 @@ def _closing(response: Response, close: bool) -> Response:
 
 def create_app(*, simulator: Simulator | None = None, world: World | None = None, profile: Profile | None = None,
                realtime: bool = False, access_log: Callable[[str], None] | None = None,
-               control_plane: bool = True) -> ASGIApp:
+               control_plane: bool = True, observer: Observer | None = None,
+               client_report: Callable[[], Any] | None = None) -> ASGIApp:
     """The ASGI app of the simulator (a new ``Simulator`` unless one is given).
 
     ``control_plane=False`` leaves out ``/__control/*`` (a JSON 404 there), so that the simulator
     stands in for a target like the vendor's own API, which only a black-box run can test.
 
     ``access_log`` receives one line per request (method, path, status, milliseconds; never tokens).
+    ``observer`` (``simulate --strict``) receives every request and its answer; ``client_report``
+    serves the judge's report so far at ``GET /__control/client-report`` (our extension).
     """
     sim = simulator if simulator is not None else Simulator(world, profile=profile, realtime=realtime)
     api = _Api(sim)
@@ -374,13 +418,92 @@ def create_app(*, simulator: Simulator | None = None, world: World | None = None
         Route(f"{p}/openapi.yaml", document("yaml"), methods=["GET"]),
         Route(f"{p}/openapi.json", document("json"), methods=["GET"]),
     ]
+    async def outage(request: Request) -> Response:
+        incoming, close = await _read(request, BODY_LIMIT)
+        return _closing(api.put_outage(incoming), close)
+
+    async def report(request: Request) -> Response:
+        assert client_report is not None
+        data = await run_in_threadpool(client_report)
+        return Response(json.dumps(data, indent=2).encode(), media_type="application/json")
+
     if control_plane:
         routes += [Route(f"{p}/__control/clock", clock, methods=["GET", "PUT"]),
-                   Route(f"{p}/__control/world", load_world, methods=["PUT"])]
+                   Route(f"{p}/__control/world", load_world, methods=["PUT"]),
+                   Route(f"{p}/__control/outage", outage, methods=["PUT"])]
+        if client_report is not None:
+            routes.append(Route(f"{p}/__control/client-report", report, methods=["GET"]))
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: unexpected})
     app.router.redirect_slashes = False  # /upgrades/ is no operation: a JSON 404, not a redirect
     app.state.simulator = sim
-    return _AccessLog(app, access_log) if access_log is not None else app
+    outer: ASGIApp = app if observer is None else _Observe(app, observer, sim.now)
+    return _AccessLog(outer, access_log) if access_log is not None else outer
+
+
+class _Observe:
+    """Hands every request, with its answer, to the observer (``simulate --strict``).
+
+    Sits outside the routes, so that it sees exactly what the client sent and got, refusals by the
+    framework (404, 405) included. The observer runs in the thread pool: the judge takes a lock.
+    """
+
+    def __init__(self, app: ASGIApp, observer: Observer, clock: Callable[[], Any]) -> None:
+        self.app = app
+        self.observer = observer
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        now = self.clock()  # the target's clock when the request arrived (CLIENT-07)
+        body: list[bytes] = []
+        size = 0
+        answer: dict[str, Any] = {"status": None, "headers": {}, "body": []}
+
+        async def receiving() -> Message:
+            nonlocal size
+            message = await receive()
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                if size + len(chunk) <= OBSERVED_LIMIT:
+                    body.append(chunk)
+                size += len(chunk)
+            return message
+
+        observed = False
+
+        async def observe() -> None:
+            nonlocal observed
+            observed = True
+            headers: dict[str, str] = {}
+            for k, v in scope.get("headers", []):
+                name, value = k.decode("latin-1"), v.decode("latin-1")
+                headers[name] = f"{headers[name]}, {value}" if name in headers else value
+            record = {"method": scope["method"], "url": str(Request(scope).url), "headers": headers,
+                      "body": b"".join(body) if size else None, "status": answer["status"],
+                      "response_headers": answer["headers"], "response_body": b"".join(answer["body"]),
+                      "now": now}
+            await run_in_threadpool(self.observer, record)
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+                answer["headers"] = {k.decode("latin-1").lower(): v.decode("latin-1")
+                                     for k, v in message.get("headers", [])}
+            elif message["type"] == "http.response.body":
+                answer["body"].append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # Judged before the client has its whole answer: a report read right after a
+                    # client's last call (GET /__control/client-report, or on stop) includes it.
+                    await observe()
+            await send(message)
+
+        try:
+            await self.app(scope, receiving, sending)
+        finally:
+            if not observed:
+                await observe()
 
 
 class _AccessLog:

@@ -8,16 +8,18 @@ inside uvicorn.
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 import threading
 import time
-from types import TracebackType
-from typing import TextIO
+from collections.abc import Callable
+from types import FrameType, TracebackType
+from typing import Any, TextIO
 
 import uvicorn
 
-from conformance.simulator.app import API_PREFIX, create_app
+from conformance.simulator.app import API_PREFIX, Observer, create_app
 from conformance.simulator.model import Simulator
 from conformance.simulator.profile import Profile
 from conformance.spec.world import World
@@ -45,6 +47,10 @@ def _bind(host: str, port: int) -> socket.socket:
         # let two servers listen on one port (Linux refuses that with EADDRINUSE).
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
+        # Listening now, not when uvicorn gets round to it: whoever reads the URL we print may
+        # connect at once, and a bound socket that is not listening yet refuses the connection.
+        # (uvicorn listens on it again; that is harmless.)
+        sock.listen(2048)
     except OSError as exc:
         sock.close()
         raise SimulatorStartError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
@@ -59,10 +65,12 @@ def _base_url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}{API_PREFIX}"
 
 
-def _server(simulator: Simulator, *, log: bool, err: TextIO, control_plane: bool = True) -> uvicorn.Server:
+def _server(simulator: Simulator, *, log: bool, err: TextIO, control_plane: bool = True,
+            observer: Observer | None = None, client_report: Callable[[], Any] | None = None) -> uvicorn.Server:
     sink = (lambda line: print(line, file=err, flush=True)) if log else None
     try:
-        app = create_app(simulator=simulator, access_log=sink, control_plane=control_plane)
+        app = create_app(simulator=simulator, access_log=sink, control_plane=control_plane, observer=observer,
+                         client_report=client_report)
     except (OSError, ValueError, KeyError) as exc:  # openapi.yaml missing or not the expected document
         raise SimulatorStartError(f"cannot load openapi.yaml: {exc}") from None
     # h11, not httptools, on purpose: httptools is ~40 % faster on loopback, but it refuses some
@@ -103,11 +111,14 @@ class RunningSimulator:
 
 
 def start(*, world: World | None = None, profile: Profile | None = None, host: str = "127.0.0.1", port: int = 0,
-          realtime: bool = False, control_plane: bool = True) -> RunningSimulator:
+          realtime: bool = False, control_plane: bool = True, observer: Observer | None = None,
+          client_report: Callable[[], Any] | None = None) -> RunningSimulator:
     """Serve a new simulator on ``host:port`` (0: a free port); returns once it accepts connections.
-    ``control_plane=False``: no ``/__control/*`` (a stand-in for a black-box target)."""
+    ``control_plane=False``: no ``/__control/*`` (a stand-in for a black-box target). ``observer``
+    and ``client_report``: see ``create_app`` (``simulate --strict``)."""
     simulator = Simulator(world, profile=profile, realtime=realtime)
-    server = _server(simulator, log=False, err=sys.stderr, control_plane=control_plane)
+    server = _server(simulator, log=False, err=sys.stderr, control_plane=control_plane, observer=observer,
+                     client_report=client_report)
     sock = _bind(host, port)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name=f"fota-simulator:{sock.getsockname()[1]}")
@@ -122,10 +133,20 @@ def start(*, world: World | None = None, profile: Profile | None = None, host: s
     return RunningSimulator(simulator=simulator, server=server, thread=thread, base_url=_base_url(sock))
 
 
+class _Terminated(Exception):
+    """SIGTERM, re-raised by uvicorn after its graceful shutdown (see serve_forever)."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
 def serve_forever(*, host: str = "127.0.0.1", port: int = 8080, world: World | None = None,
                   profile: Profile | None = None, log: bool = True, realtime: bool = False,
-                  out: TextIO | None = None, err: TextIO | None = None, control_plane: bool = True) -> int:
-    """Serve in the foreground until Ctrl-C (or SIGTERM); returns the exit code 0.
+                  out: TextIO | None = None, err: TextIO | None = None, control_plane: bool = True,
+                  observer: Observer | None = None, client_report: Callable[[], Any] | None = None) -> int:
+    """Serve in the foreground until Ctrl-C (or SIGTERM); returns the exit code 0 once stopped, so
+    that the caller can still write its reports (``simulate --strict``).
 
     Prints the base URL alone on the first line of ``out`` (scripts can read it), then a line per
     request on ``err``.
@@ -133,21 +154,29 @@ def serve_forever(*, host: str = "127.0.0.1", port: int = 8080, world: World | N
     out = out or sys.stdout
     err = err or sys.stderr
     simulator = Simulator(world, profile=profile, realtime=realtime)
-    server = _server(simulator, log=log, err=err, control_plane=control_plane)
+    server = _server(simulator, log=log, err=err, control_plane=control_plane, observer=observer,
+                     client_report=client_report)
     sock = _bind(host, port)
     base_url = _base_url(sock)
-    print(base_url, file=out, flush=True)
+    # Installed before the URL is out: whoever reads it may stop us at once (see below).
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
     clock = ("following wall time" if realtime else "frozen; move it with PUT /__control/clock" if control_plane
              else "frozen (no control plane: add --realtime to let campaigns progress)")
-    print(f"FOTA v1 reference simulator: clock {clock}; world with {len(simulator.world.accounts)} "
-          f"account(s). Ctrl-C stops.", file=err, flush=True)
+    # In the main thread uvicorn handles SIGINT/SIGTERM itself (graceful shutdown), restores the
+    # handlers it found, then re-raises the signal: SIGINT arrives here as KeyboardInterrupt, and
+    # SIGTERM through this handler as _Terminated. Without it, the default SIGTERM action would kill
+    # the process after the shutdown, before anyone could write a report.
     try:
-        # In the main thread uvicorn handles SIGINT/SIGTERM itself (graceful shutdown), then
-        # re-raises the signal, which arrives here as KeyboardInterrupt.
+        print(base_url, file=out, flush=True)
+        print(f"FOTA v1 reference simulator: clock {clock}; world with {len(simulator.world.accounts)} "
+              f"account(s). Ctrl-C stops.", file=err, flush=True)
         server.run(sockets=[sock])
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Terminated):
         pass
     finally:
         sock.close()
+        if main:
+            signal.signal(signal.SIGTERM, previous)
     print("simulator stopped", file=err, flush=True)
     return 0

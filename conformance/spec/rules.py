@@ -108,7 +108,8 @@ RULES: dict[str, Rule] = {
                   "(a charset parameter is fine).",
              evidence="Every answer any check receives from the four operations — successes, refusals, "
                       "answers to malformed input — must be labelled `application/json` (parameters "
-                      "allowed) and parse as JSON. One check provokes a success and an error answer of "
+                      "allowed) and parse as JSON; a 4xx must also be an error response (see Terms), or the "
+                      "finding names the shape it broke. One check provokes a success and an error answer of "
                       "each operation on purpose; the schema exploration adds generated requests. The "
                       "control plane's answers are not API operations and are not judged here."),
         Rule("WIRE-02", _M, "No 5xx for any request, however malformed",

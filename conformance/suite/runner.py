@@ -30,9 +30,9 @@ from conformance.suite.context import (
     suite_world,
 )
 from conformance.suite.depth import DEPTHS
-from conformance.suite.http import Client, TargetUnreachable, mask
+from conformance.suite.http import Client, TargetUnreachable
 from conformance.suite.registry import CheckSpec, load_checks
-from conformance.suite.results import REPORT_VERSION, Outcome, Results, rule_entries, summary
+from conformance.suite.results import REPORT_VERSION, Outcome, Results, mask_all, rule_entries, summary
 from conformance.suite.scratch import hypothesis_scratch
 
 __all__ = ["REPORT_VERSION", "ConfigError", "Progress", "RunAborted", "expand_rules", "run_suite",
@@ -216,7 +216,7 @@ def run_suite(base_url: str, *, world: World | None = None, settings: Settings |
         # Belt and braces: skip reasons, notes and exception texts are not all masked at the
         # source; no report may ever carry a token (docs/simulator-contract.md#safety), so mask
         # everything once more.
-        masked: dict[str, Any] = _mask_all(report, client.secrets | set(secrets))
+        masked: dict[str, Any] = mask_all(report, client.secrets | set(secrets))
         return masked
     finally:
         client.close()
@@ -313,16 +313,6 @@ def _cleanup(run: _Run) -> None:
                 return
             if ex.status is not None and 200 <= ex.status < 300:
                 run.cancelled += 1
-
-
-def _mask_all(value: Any, secrets: set[str]) -> Any:
-    if isinstance(value, str):
-        return mask(value, secrets)
-    if isinstance(value, dict):
-        return {_mask_all(k, secrets): _mask_all(v, secrets) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_mask_all(v, secrets) for v in value]
-    return value
 
 
 def _report(run: _Run, base_url: str, has_control: bool, duration: float,

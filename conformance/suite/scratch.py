@@ -38,12 +38,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-__all__ = ["GENERATION_LOCK", "forget_local_constants", "hypothesis_scratch"]
-
-#: Held while Hypothesis draws cases for a check: Hypothesis keeps global state (its PRNG context,
-#: the constants cache) that two runs drawing at once in one process can corrupt ("FlakyFailure"),
-#: and several suites do run in one process (the mutation-score script runs them in threads).
-GENERATION_LOCK = threading.RLock()
+__all__ = ["forget_local_constants", "hypothesis_scratch"]
 
 _lock = threading.Lock()
 _users = 0

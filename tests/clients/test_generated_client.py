@@ -205,3 +205,34 @@ def test_a_401_parses_as_one_of_its_two_shapes(generated: SimpleNamespace, simul
         answer = generated.details.sync_detailed(ACCOUNT_A, uuid.uuid4(), client=stranger)
     assert answer.status_code == HTTPStatus.UNAUTHORIZED, answer.content
     assert isinstance(answer.parsed, m.FotaV1Result | m.GatewayFault)
+
+
+def test_a_full_scenario_is_judged_clean_by_the_client_gate(generated: SimpleNamespace) -> None:
+    """Schedule, read, append, remove, read, cancel through the generated client against a strict
+    simulator (``simulate --strict``'s judge): no CLIENT rule fails or warns."""
+    from gate import problems, strict_simulator
+
+    m = generated.models
+    with strict_simulator() as strict, generated.client.AuthenticatedClient(
+        base_url=strict.base_url, token=BEARER, headers={"VZ-M2M-Token": M2M}, timeout=httpx.Timeout(10.0),
+        raise_on_unexpected_status=True, httpx_args={"trust_env": False},
+    ) as client:
+        day = strict.running.simulator.now().date() + timedelta(days=7)
+        created = generated.schedule.sync_detailed(client=client, body=m.FirmwareUpgradeRequest(
+            account_name=ACCOUNT_A, firmware_name=FW_A.name, start_date=day, device_list=DEVICES[0:2],
+            firmware_to=FW_A.to_version, end_date=day + timedelta(days=1)))
+        assert created.status_code == HTTPStatus.OK, created.content
+        upgrade_id = created.parsed.id
+        assert generated.details.sync_detailed(ACCOUNT_A, upgrade_id, client=client).status_code == HTTPStatus.OK
+        for kind, devices in ((m.FirmwareUpgradeChangeRequestType.APPEND, DEVICES[2:4]),
+                              (m.FirmwareUpgradeChangeRequestType.REMOVE, DEVICES[3:4])):
+            body = m.FirmwareUpgradeChangeRequest(type_=kind, device_list=devices)
+            changed = generated.change.sync_detailed(ACCOUNT_A, upgrade_id, client=client, body=body)
+            assert changed.status_code == HTTPStatus.OK, changed.content
+        read = generated.details.sync_detailed(ACCOUNT_A, upgrade_id, client=client)
+        assert sorted(d.device_id for d in read.parsed.device_list) == sorted(DEVICES[0:3])
+        assert generated.cancel.sync_detailed(ACCOUNT_A, upgrade_id, client=client).parsed.success is True
+        report = strict.judge.report()
+    assert problems(report) == {}, report["rules"]
+    assert {rid for rid, e in report["rules"].items() if e["outcome"] == "passed"} >= {
+        "CLIENT-01", "CLIENT-02", "CLIENT-03", "CLIENT-04", "CLIENT-05", "CLIENT-06", "CLIENT-07", "CLIENT-08"}

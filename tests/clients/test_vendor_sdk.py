@@ -20,6 +20,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -254,3 +255,44 @@ def test_the_star_label_really_reaches_the_server(start_day: date) -> None:
     assert not isinstance(raised.value, FotaV1ResultException)  # 415 is not the SDK's documented 400
     assert raised.value.response_code == 415
     assert _headers(wire.sent[-1])["content-type"] == "*/*"
+
+
+def _sdk_scenario(client: VerizonClient, start_day: date, devices: list[str]) -> None:
+    """Schedule, append, remove, details, cancel: the vendor SDK used the way it is meant to be."""
+    upgrade = _schedule(client, start_day, devices[0:2])
+    for kind, some in ((FirmwareTypeListEnum.APPEND, devices[2:4]), (FirmwareTypeListEnum.REMOVE, devices[3:4])):
+        changed = client.firmware_v1.update_firmware_upgrade_devices(
+            ACCOUNT_A, upgrade.id, FirmwareUpgradeChangeRequest(mtype=kind, device_list=some))
+        assert changed.status_code == 200
+    read = client.firmware_v1.list_firmware_upgrade_details(ACCOUNT_A, upgrade.id)
+    assert sorted(d.device_id for d in read.body.device_list) == sorted(devices[0:3])
+    assert client.firmware_v1.cancel_scheduled_firmware_upgrade(ACCOUNT_A, upgrade.id).body.success is True
+
+
+def test_the_client_gate_judges_the_sdk_clean(tmp_path: Path) -> None:
+    """The vendor's SDK driving a full scenario breaks no CLIENT rule, live (simulate --strict) and
+    from a vcrpy cassette of the same calls. Its one deviation from the pages, Content-Type */* on
+    PUT, is the allowed branch of CLIENT-03 (documented in docs/rules.md#client-03)."""
+    from gate import problems, recorder, strict_simulator
+
+    from conformance.client import judge_cassette
+
+    with strict_simulator() as strict:
+        client, session = make_sdk(strict.base_url, Wire())
+        try:
+            _sdk_scenario(client, strict.running.simulator.now().date() + timedelta(days=7), DEVICES[12:16])
+        finally:
+            session.close()
+        live = strict.judge.report()
+    cassette = tmp_path / "sdk.yaml"
+    with start(world=default_world()) as plain, recorder().use_cassette(str(cassette)):
+        client, session = make_sdk(plain.base_url, Wire())
+        try:
+            _sdk_scenario(client, plain.simulator.now().date() + timedelta(days=7), DEVICES[12:16])
+        finally:
+            session.close()
+    for report in (live, judge_cassette(cassette)):
+        assert problems(report) == {}, report["rules"]
+        assert report["rules"]["CLIENT-03"]["branch"] == "application/json + */* on PUT (the vendor SDK's label)"
+        assert {rid for rid, e in report["rules"].items() if e["outcome"] == "passed"} >= {
+            "CLIENT-01", "CLIENT-02", "CLIENT-03", "CLIENT-04", "CLIENT-05", "CLIENT-06", "CLIENT-07", "CLIENT-08"}

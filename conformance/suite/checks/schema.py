@@ -44,12 +44,13 @@ import httpx
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from conformance.spec.openapi import load_openapi
+from conformance.suite.checks import HYPOTHESIS_LOCK
 from conformance.suite.context import BudgetExhausted, Ctx, NotEnoughDevices
 from conformance.suite.depth import depth_of
 from conformance.suite.http import Exchange
 from conformance.suite.oracle import schedule_validity
 from conformance.suite.registry import check
-from conformance.suite.scratch import GENERATION_LOCK, forget_local_constants
+from conformance.suite.scratch import forget_local_constants
 from conformance.suite.toolkit import Calls, Campaign, open_campaign
 
 _ITEM = "/upgrades/{accountName}/upgrade/{upgradeId}"
@@ -91,7 +92,7 @@ def _negative_cases(path: str, method: str, n: int, seed_value: int) -> tuple[An
     def collect(case: Any) -> None:
         out.append(case)
 
-    collect()
+    collect()  # the caller holds HYPOTHESIS_LOCK (schema_exploration)
     return tuple(out[:n])
 
 
@@ -388,7 +389,7 @@ def schema_exploration(ctx: Ctx) -> None:
             ctx.results.note("POST-01", "schema exploration sent no positive POST: the campaign cap is near")
             continue
         seed_value = ctx.settings.seed + index
-        with GENERATION_LOCK:
+        with HYPOTHESIS_LOCK:
             forget_local_constants()
             cases: Any = (_positive_cases(path, method, count, seed_value) if kind == "positive" else
                           _negative_cases(path, method, count, seed_value) if kind == "negative" else

@@ -34,6 +34,7 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_s
 
 from conformance.spec.lifecycle import OPEN, STATUSES, CampaignFacts, Status, expected_status, is_allowed_change
 from conformance.spec.world import Device, World, format_instant
+from conformance.suite.checks import HYPOTHESIS_LOCK
 from conformance.suite.checks.lifecycle import CANCELLED_OK, TERMINAL_NAMES
 from conformance.suite.context import Ctx
 from conformance.suite.http import Exchange
@@ -348,7 +349,8 @@ def explore(ctx: Ctx, *, max_examples: int = MAX_EXAMPLES, shrink_runs: int = SH
                       # Quiet: the finding carries the minimal sequence; Hypothesis' own prints are noise.
                       verbosity=Verbosity.quiet)
     try:
-        run_state_machine_as_test(seed(ctx.settings.seed)(bound), settings=config)
+        with HYPOTHESIS_LOCK:
+            run_state_machine_as_test(seed(ctx.settings.seed)(bound), settings=config)
     except Exception:
         # The minimal failure (re-raised by Hypothesis' final replay), or, once the shrink budget
         # is spent, Hypothesis' complaint that the replay was rejected: either way our recorder
