@@ -132,11 +132,15 @@ CASSETTES: dict[str, tuple[tuple[str, ...], Callable[[Script], None]]] = {
 }
 
 
-def record_one(name: str, out: Path, *, world: World | None = None) -> Path:
-    faults, script = CASSETTES[name]
+def record_one(name: str, out: Path, *, world: World | None = None, faults: tuple[str, ...] | None = None,
+               filename: str | None = None) -> Path:
+    """Record the scenario ``name``; ``faults`` replaces its planted faults (the tests record a scenario
+    against another fault, to diff it with the committed recording), ``filename`` the file's stem."""
+    default_faults, script = CASSETTES[name]
+    faults = default_faults if faults is None else faults
     assert all(f in FAULTS for f in faults)
     world = world or suite_world()
-    path = out / f"{name}.yaml"
+    path = out / f"{filename or name}.yaml"
     tokens = [t for c in world.credentials for t in (c.bearer, c.m2m)]
     with start(profile=Profile(faults=frozenset(faults))) as sim, \
             record(path, secrets=tokens, drop_response_headers=UNSTABLE_HEADERS,

@@ -2,7 +2,8 @@
 
 ``record(path, secrets=...)`` wraps anything that talks HTTP through httpx (``run_suite``, the
 suite's ``Client``) and writes a vcrpy YAML cassette with every token filtered out;
-``check_cassette(path)`` judges a cassette with no network and returns a report shaped like
+``check_cassette(path)`` judges a cassette (also a schemathesis VCR file) with no network and returns
+a report shaped like
 ``run_suite``'s. Bad input is a ``CassetteError`` with a one-line message (the CLI's exit code 2).
 """
 
@@ -15,6 +16,7 @@ from conformance.cassettes._format import (
     FORMAT_VERSION,
     METADATA_KEY,
     PLACEHOLDER,
+    SCHEMATHESIS,
     CassetteError,
     Interaction,
     RecordedCassette,
@@ -29,6 +31,7 @@ __all__ = [
     "METADATA_KEY",
     "NOT_OBSERVABLE",
     "PLACEHOLDER",
+    "SCHEMATHESIS",
     "CassetteError",
     "Interaction",
     "RecordedCassette",

@@ -1,4 +1,5 @@
-"""What a cassette of ours is, and reading one back: vcrpy's YAML format plus one marker of our own.
+"""What a cassette of ours is, and reading one back: vcrpy's YAML format plus one marker of our own;
+also the VCR files that schemathesis writes (``st run --report vcr``).
 
 vcrpy stores ``version: 1`` (its own format) at the top of every cassette, and since 9.x an
 optional ``metadata`` mapping that it saves and loads untouched. Our marker lives there
@@ -6,10 +7,20 @@ optional ``metadata`` mapping that it saves and loads untouched. Our marker live
 an ordinary cassette, and we can refuse a cassette written by a newer version of this tool instead
 of misjudging it. A plain vcrpy cassette without the marker (say, recorded by pytest-recording around
 someone's own client) is still accepted: only a marker we do not know is an error.
+
+schemathesis writes the Ruby-VCR layout instead (``http_interactions`` at the top, each with
+``request {uri, method, headers, body {string | base64_string}}`` and ``response {status {code},
+headers, body}`` or ``response: null`` when no answer came back; status codes are quoted strings;
+credential headers are "[Filtered]"). We read that too, so a schemathesis run can be judged and
+replayed by our rules; an interaction without a response is left out (there is nothing to judge)
+and counted in ``RecordedCassette.unanswered``. Its ``command`` line is never copied: it is the
+one place a token given on ``st run``'s command line could survive.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +38,7 @@ __all__ = [
     "FORMAT_VERSION",
     "METADATA_KEY",
     "PLACEHOLDER",
+    "SCHEMATHESIS",
     "VCR_FORMAT_VERSION",
     "CassetteError",
     "Interaction",
@@ -42,6 +54,8 @@ METADATA_KEY: Final = "fota-conformance"
 VCR_FORMAT_VERSION: Final[int] = CASSETTE_FORMAT_VERSION
 #: What every credential header and every known secret is replaced with in a cassette.
 PLACEHOLDER: Final = "<filtered>"
+#: The ``kind`` of a cassette read from a schemathesis VCR file (vcrpy's own: "vcrpy").
+SCHEMATHESIS: Final = "schemathesis"
 
 
 class CassetteError(Exception):
@@ -89,6 +103,10 @@ class RecordedCassette:
     interactions: list[Interaction]
     #: vcrpy's metadata mapping (our marker included), {} when the cassette has none.
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: "vcrpy", or SCHEMATHESIS for a file written by ``st run --report vcr``.
+    kind: str = "vcrpy"
+    #: Recorded requests that got no response (schemathesis records those too); not in ``interactions``.
+    unanswered: int = 0
 
     @property
     def format(self) -> int | None:
@@ -169,6 +187,8 @@ def load_cassette(path: str | Path) -> RecordedCassette:
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise CassetteError(f"{name}: not YAML ({getattr(exc, 'problem', None) or type(exc).__name__}{where})") \
             from None
+    if isinstance(data, dict) and "http_interactions" in data and "interactions" not in data:
+        return _load_schemathesis(p, name, data)
     raw = _check_shape(name, data)
     try:
         loaded = vcr_deserialize(text, yamlserializer)
@@ -190,3 +210,72 @@ def load_cassette(path: str | Path) -> RecordedCassette:
     assert len(interactions) == len(raw)
     metadata = data.get("metadata") or {}
     return RecordedCassette(path=p, interactions=interactions, metadata=dict(metadata))
+
+
+def _vcr_body(body: object, where: str) -> bytes | None:
+    """A Ruby-VCR body ``{encoding, string}`` or ``{encoding, base64_string}`` (``--report-preserve-bytes``)."""
+    if body is None:
+        return None
+    if not isinstance(body, dict):
+        raise CassetteError(f"{where}: body is not a mapping")
+    if isinstance(body.get("base64_string"), str):
+        try:
+            return base64.b64decode(body["base64_string"], validate=True)
+        except (binascii.Error, ValueError):
+            raise CassetteError(f"{where}: base64_string is not base64") from None
+    text = body.get("string")
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise CassetteError(f"{where}: body string is not a string")
+    return text.encode("utf-8")
+
+
+def _vcr_headers(headers: object, where: str) -> dict[str, str]:
+    if headers is None:
+        return {}
+    if not isinstance(headers, dict):
+        raise CassetteError(f"{where}: headers are not a mapping")
+    return {str(k): _one_value(v) for k, v in headers.items()}
+
+
+def _load_schemathesis(p: Path, name: str, data: dict[str, Any]) -> RecordedCassette:
+    """The Ruby-VCR layout of schemathesis' ``--report vcr`` (schemathesis/reporting/vcr.py)."""
+    items = data.get("http_interactions")
+    if items is None:  # a run that recorded nothing writes the key with no list
+        items = []
+    if not isinstance(items, list):
+        raise CassetteError(f"{name}: not a VCR file ('http_interactions' is not a list)")
+    interactions: list[Interaction] = []
+    unanswered = 0
+    for i, item in enumerate(items):
+        where = f"{name}: http_interactions[{i}]"
+        request = item.get("request") if isinstance(item, dict) else None
+        if not isinstance(request, dict) or not isinstance(request.get("uri"), str) \
+                or not isinstance(request.get("method"), str):
+            raise CassetteError(f"{where} has no request {{uri, method}}")
+        response = item.get("response")
+        if response is None:
+            unanswered += 1
+            continue
+        status = response.get("status") if isinstance(response, dict) else None
+        code = status.get("code") if isinstance(status, dict) else None
+        try:
+            code_int = int(str(code))
+        except ValueError:
+            raise CassetteError(f"{where}: response status code {code!r} is not a number") from None
+        interactions.append(Interaction(
+            index=len(interactions),
+            method=request["method"].upper(),
+            url=request["uri"],
+            request_headers=_vcr_headers(request.get("headers"), where),
+            request_body=_vcr_body(request.get("body"), where),
+            status=code_int,
+            response_headers={k.lower(): v for k, v in _vcr_headers(response.get("headers"), where).items()},
+            response_body=_vcr_body(response.get("body"), where) or b"",
+        ))
+    recorded_with = data.get("recorded_with")
+    meta = {SCHEMATHESIS: {"recorded_with": str(recorded_with) if recorded_with is not None else None,
+                           "seed": data.get("seed") if isinstance(data.get("seed"), int) else None}}
+    return RecordedCassette(path=p, interactions=interactions, metadata=meta, kind=SCHEMATHESIS,
+                            unanswered=unanswered)

@@ -329,7 +329,8 @@ def judge(cassette: RecordedCassette) -> dict[str, Any]:
         "control_plane": control > 0,
         "source": "cassette",
         "cassette_format": cassette.format,
-        "recorded_by": "fota-conformance" if METADATA_KEY in cassette.metadata else None,
+        "recorded_by": "fota-conformance" if METADATA_KEY in cassette.metadata else
+        cassette.kind if cassette.kind != "vcrpy" else None,
         "requests": len(cassette.interactions),
         "api_requests": api,
         "control_requests": control,

@@ -40,6 +40,8 @@ __all__ = ["Recording", "record"]
 #: are always filtered; secrets the caller lists are always masked, whatever their length.)
 MIN_LEARNED_SECRET = 6
 SECRET_HEADERS = ("Authorization", "VZ-M2M-Token", "Proxy-Authorization")
+#: Never learned as secrets: the words of the Authorization header's syntax.
+SCHEME_WORDS = frozenset({"bearer", "basic", "digest", "token"})
 
 
 @dataclass
@@ -58,6 +60,10 @@ class Recording:
 
     def _learn(self, token: str) -> None:
         token = token.strip()
+        # A probe may send a scheme word alone ("Authorization: Bearer Bearer"); learning it would
+        # mask every "Bearer" of the cassette, and a replay could no longer tell the scheme.
+        if token.lower() in SCHEME_WORDS:
+            return
         if len(token) >= MIN_LEARNED_SECRET and token != PLACEHOLDER:
             with self._lock:
                 self._secrets.add(token)

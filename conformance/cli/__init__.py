@@ -17,7 +17,7 @@ from conformance.cli._common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG,
 __all__ = ["build_parser", "main"]
 
 #: The subcommands, in the order `--help` lists them; each names a module of this package.
-_COMMANDS = ("run", "simulate", "cassette", "faults", "rules", "world")
+_COMMANDS = ("run", "simulate", "cassette", "replay", "diff", "faults", "rules", "world")
 
 
 def build_parser() -> argparse.ArgumentParser:

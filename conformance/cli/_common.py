@@ -155,6 +155,7 @@ class Progress:
         self.tty = stream.isatty()
         self.started = 0.0
         self.dirty = False
+        self.last_wait = float("-inf")
 
     def __call__(self, name: str, index: int, total: int, phase: str) -> None:
         width = len(str(total))
@@ -167,6 +168,18 @@ class Progress:
                 self.stream.write(f"\r\x1b[K{line}")
                 self.stream.flush()
                 self.dirty = True
+        elif phase == "wait":
+            # The suite is waiting on the target (polling a RequestPending campaign): say so, on a
+            # log at most every 15 s, so that a slow vendor does not look like a hang.
+            now = time.monotonic()
+            if self.tty:
+                columns = shutil.get_terminal_size().columns
+                self.stream.write(f"\r\x1b[K{f'[{index + 1:>{width}}/{total}] {name}'[: max(columns - 1, 10)]}")
+                self.dirty = True
+            elif now - self.last_wait >= 15:
+                self.stream.write(f"[{index + 1:>{width}}/{total}] {name}\n")
+                self.last_wait = now
+            self.stream.flush()
         elif not self.tty:
             self.stream.write(f"[{index + 1:>{width}}/{total}] {name} ({time.monotonic() - self.started:.2f} s)\n")
             self.stream.flush()
@@ -175,3 +188,4 @@ class Progress:
         if self.tty and self.dirty:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
+            self.dirty = False

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from contextlib import AbstractContextManager, nullcontext
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from conformance.cli._common import (
+    EXIT_FAILED,
     EXIT_INTERRUPTED,
+    EXIT_OK,
     EXIT_UNTESTABLE,
     Progress,
     UsageError,
@@ -49,9 +54,10 @@ def register(sub: Any) -> None:
     run.add_argument("--timeout", type=_seconds, default=d.timeout, metavar="S",
                      help=f"per-request timeout in seconds (default {d.timeout:g})")
     run.add_argument("--poll-interval", type=_seconds, default=d.poll_interval, metavar="S",
-                     help="without a control plane: poll campaign status this often")
+                     help=f"without a control plane: poll campaign status this often (default {d.poll_interval:g})")
     run.add_argument("--poll-total", type=_seconds_or_zero, default=d.poll_total, metavar="S",
-                     help="without a control plane: poll for at most this long")
+                     help="without a control plane: wait at most this long for RequestPending to be decided "
+                     f"(default {d.poll_total:g}; polling stops as soon as it is)")
     run.add_argument("--examples", type=_count, default=d.examples, metavar="N",
                      help=f"requests per operation built from the world (default {d.examples}); random "
                           "negative ones drawn by Hypothesis: a tenth of N (quick), a fifth (default), ten "
@@ -59,6 +65,9 @@ def register(sub: Any) -> None:
     run.add_argument("--depth", choices=("quick", "default", "thorough"), default=d.depth,
                      help="how much input exploration: quick (a smoke gate), default (the CI gate, a few "
                           "seconds), thorough (a nightly job: minutes)")
+    run.add_argument("--require-tested", action="store_true",
+                     help="fail the gate (exit 1) when any rule could not be tested (e.g. needs the clock, "
+                     "too few devices); rules left out with --rules do not count")
     run.add_argument("--record-cassette", metavar="FILE",
                      help="record every request of the run as a vcrpy cassette (tokens filtered)")
     # Development flags, for the project's fault tests: test a simulator with bugs planted on purpose.
@@ -88,7 +97,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                         depth=args.depth)
     progress = None if args.quiet else Progress(sys.stderr)
     try:
-        with _recording(args.record_cassette, world):
+        with _terminated_as_interrupt(), _recording(args.record_cassette, world):
             if base_url is None:
                 report = _run_on_simulator(args, world, settings, rules, progress)
             else:
@@ -98,13 +107,64 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     except RunAborted as exc:
+        # Still every report asked for: what was tested up to then, and why the run stopped.
+        _close(progress)
+        if exc.report is not None:
+            write_reports(args, _gate(args, exc.report))
         return die(f"target could not be tested: {exc}", EXIT_UNTESTABLE)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        _close(progress)
+        partial = getattr(exc, "report", None)
+        if partial is not None:
+            write_reports(args, _gate(args, partial))
         return die("interrupted; campaigns created on a black-box target were cancelled", EXIT_INTERRUPTED)
     finally:
-        if progress is not None:
-            progress.close()
-    return write_reports(args, report)
+        _close(progress)
+    report = _gate(args, report)
+    return _exit_code(report, write_reports(args, report))
+
+
+def _close(progress: Progress | None) -> None:
+    if progress is not None:
+        progress.close()
+
+
+def _gate(args: argparse.Namespace, report: dict[str, Any]) -> dict[str, Any]:
+    """--require-tested: every rule that could not be tested fails the gate (renderers show it)."""
+    if not args.require_tested:
+        return report
+    untested = [r for r, why in report.get("coverage", {}).get("untested", {}).items() if why != "not selected"]
+    report = {**report, "gate": {"require_tested": True, "passed": not untested, "untested": untested}}
+    cov = report.get("coverage")
+    if untested and isinstance(cov, dict) and cov.get("line"):
+        # The last line of the summary is what a CI log shows: it must say the gate failed.
+        report["coverage"] = {**cov, "line": f"GATE FAILED (--require-tested): {cov['line']}"}
+    return report
+
+
+def _exit_code(report: dict[str, Any], code: int) -> int:
+    gate = report.get("gate")
+    if code == EXIT_OK and isinstance(gate, dict) and not gate.get("passed", True):
+        return EXIT_FAILED
+    return code
+
+
+@contextmanager
+def _terminated_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, a container stopped) ends a run as Ctrl-C does: the black-box
+    cleanup runs and every report is written, with exit code 130."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _recording(path: str | None, world: Any) -> AbstractContextManager[Any]:

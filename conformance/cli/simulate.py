@@ -39,7 +39,8 @@ def register(sub: Any) -> None:
     sim.add_argument("--fault", action="append", default=[], metavar="NAME", help="plant a fault; repeatable")
     sim.add_argument("--variant", action="append", default=[], metavar="NAME",
                      help="switch on an allowed variant; repeatable")
-    sim.add_argument("--realtime", action="store_true", help="let the clock follow wall time")
+    sim.add_argument("--realtime", action="store_true",
+                     help="let the clock follow wall time (always so with --no-control-plane)")
     sim.add_argument("--no-control-plane", action="store_true",
                      help="serve no /__control/* (stand in for a black-box target such as the vendor's API)")
     gate = sim.add_argument_group("client gate (--strict)")
@@ -80,7 +81,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
         client_report = judge.report
     try:
-        serve_forever(host=args.host, port=args.port, world=world, profile=prof, realtime=args.realtime,
+        # Without a control plane nothing else could move the clock: campaigns would never be decided.
+        serve_forever(host=args.host, port=args.port, world=world, profile=prof,
+                      realtime=args.realtime or args.no_control_plane,
                       control_plane=not args.no_control_plane, observer=observer, client_report=client_report)
     except SimulatorStartError as exc:
         raise UsageError(str(exc)) from None

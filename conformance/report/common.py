@@ -128,4 +128,27 @@ def verdict_line(report: Mapping[str, Any]) -> str:
     if report.get("depth"):
         extra.append(f"depth {report['depth']}")
     tail = f" ({', '.join(extra)})" if extra else ""
+    cov = report.get("coverage")
+    if isinstance(cov, Mapping) and cov.get("line"):
+        # How much was tested goes first: "CONFORMANT on 23 of 31 rules (8 need the clock)".
+        return f"{cov['line']} — {', '.join(parts)}{tail}"
     return f"{verdict}: {', '.join(parts)} of {sum(c.values())} rules{tail}"
+
+
+def partly(entry: Mapping[str, Any]) -> list[str]:
+    """What of a rule that passed (or warned) could not be tested: the 'partly untested' details."""
+    prefix = "partly untested: "
+    return [str(d)[len(prefix):] for d in entry.get("details", []) if str(d).startswith(prefix)]
+
+
+def notices(report: Mapping[str, Any]) -> list[str]:
+    """Lines that must precede the verdict: why a run stopped early, a failed --require-tested gate."""
+    out = []
+    aborted = report.get("aborted")
+    if isinstance(aborted, Mapping) and aborted.get("reason"):
+        out.append(f"RUN STOPPED EARLY: {aborted['reason']} (everything tested until then is reported)")
+    gate = report.get("gate")
+    if isinstance(gate, Mapping) and not gate.get("passed", True):
+        missing = list(gate.get("untested") or [])
+        out.append(f"GATE FAILED (--require-tested): {len(missing)} rule(s) could not be tested: {', '.join(missing)}")
+    return out

@@ -12,7 +12,17 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.report.common import by_family, counts, doc, finding_lines, level, reason, title
+from conformance.report.common import (
+    by_family,
+    counts,
+    doc,
+    finding_lines,
+    level,
+    notices,
+    partly,
+    reason,
+    title,
+)
 
 __all__ = ["render_junit"]
 
@@ -47,6 +57,13 @@ def render_junit(report: Mapping[str, Any], *, suite_name: str = "fota-conforman
             value = report[key]
             text = str(value).lower() if isinstance(value, bool) else str(value)
             ET.SubElement(props, "property", name=key, value=_clean(text))
+    cov: Mapping[str, Any] = report["coverage"] if isinstance(report.get("coverage"), Mapping) else {}
+    if cov.get("line"):
+        ET.SubElement(props, "property", name="coverage", value=_clean(cov["line"]))
+    for notice in notices(report):
+        ET.SubElement(props, "property", name="notice", value=_clean(notice))
+    gate: Mapping[str, Any] = report["gate"] if isinstance(report.get("gate"), Mapping) else {}
+    gated = set(gate.get("untested") or []) if not gate.get("passed", True) else set()
     seed = report.get("seed")
     # A check may serve several rules: its time is shared out evenly, so that the testcase times
     # add up to the run's time instead of counting a slow check once per rule it names.
@@ -75,7 +92,16 @@ def render_junit(report: Mapping[str, Any], *, suite_name: str = "fota-conforman
             elif outcome == "warned":
                 out = ET.SubElement(case, "system-out")
                 out.text = _clean(f"WARNING (SHOULD), rule: {doc(rule_id, entry)}\n\n{_body(entry, seed)}")
+            elif outcome == "skipped" and rule_id in gated:
+                failure = ET.SubElement(case, "failure", type="NOT TESTED",
+                                        message=_clean(f"not tested (--require-tested): {reason(entry)}"))
+                failure.text = _clean(reason(entry))
             elif outcome == "skipped":
                 ET.SubElement(case, "skipped", message=_clean(reason(entry)))
+            gaps = partly(entry)
+            if gaps and outcome != "skipped":
+                ET.SubElement(case_props, "property", name="tested_in_part", value="true")
+                out = ET.SubElement(case, "system-out")
+                out.text = _clean("tested in part; not tested: " + "; ".join(gaps))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

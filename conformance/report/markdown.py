@@ -16,6 +16,8 @@ from conformance.report.common import (
     finding_summary,
     is_client_report,
     level,
+    notices,
+    partly,
     reason,
     title,
     verdict_line,
@@ -50,6 +52,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     out.append("")
     out.append(f"**{verdict_line(report)}**")
     out.append("")
+    for notice in notices(report):
+        out += [f"> **{_cell(notice)}**", ""]
     meta = [("target" if not client else "judged", f"`{report.get('target', '?')}`"),
             ("control plane", "yes" if report.get("control_plane") else "no (black-box)"),
             *([] if client else [("seed", f"`{report.get('seed')}`"), ("depth", report.get("depth", "default"))]),
@@ -65,7 +69,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     for _family, entries in by_family(report):
         for rule_id, entry in entries:
             outcome = str(entry.get("outcome"))
-            out.append(f"| {rule_id} | {level(rule_id, entry)} | {_ICON.get(outcome, outcome)} | "
+            shown = _ICON.get(outcome, outcome) + (" (in part)" if outcome != "skipped" and partly(entry) else "")
+            out.append(f"| {rule_id} | {level(rule_id, entry)} | {shown} | "
                        f"{_cell(entry.get('branch') or '')} | {_cell(title(rule_id, entry))} |")
     out.append("")
     problems = [(rid, e) for _f, entries in by_family(report) for rid, e in entries
@@ -75,6 +80,15 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         out.append("")
         for rule_id, entry in problems:
             out += _problem(rule_id, entry, report.get("seed"))
+    gaps = [(rid, partly(e)) for _f, entries in by_family(report) for rid, e in entries
+            if e.get("outcome") != "skipped" and partly(e)]
+    if gaps:
+        out.append("<details><summary>Rules tested in part, and what was not tested</summary>")
+        out.append("")
+        out += [f"- **{rid}**: {_cell('; '.join(g))}" for rid, g in gaps]
+        out.append("")
+        out.append("</details>")
+        out.append("")
     skipped = [(rid, e) for _f, entries in by_family(report) for rid, e in entries if e.get("outcome") == "skipped"]
     if skipped:
         out.append("<details><summary>Skipped rules and why</summary>")
@@ -83,6 +97,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         out.append("")
         out.append("</details>")
         out.append("")
+    out += _replayed(report)
     if client:
         return "\n".join(out)  # a client report observes no lifecycle of a target
     out.append("## Campaign lifecycle observed")
@@ -156,3 +171,25 @@ def mermaid_lifecycle(observed: Iterable[Mapping[str, Any]]) -> str:
         lines.append("    classDef unseen stroke-dasharray: 4 4")
         lines += [f"    class {s} unseen" for s in never]
     return "\n".join(lines)
+
+
+def _replayed(report: Mapping[str, Any]) -> list[str]:
+    """A replay's interactions that did not come back the same as recorded (the rest are counted)."""
+    entries = [e for e in report.get("interactions") or [] if e.get("outcome") != "same"]
+    if not report.get("interaction_summary"):
+        return []
+    tally = ", ".join(f"{n} {k}" for k, n in report["interaction_summary"].items())
+    out = ["## Replayed interactions", "", f"{tally}.", ""]
+    if entries:
+        out += ["| recording | # | request | rule | outcome | recorded → target | why |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
+        for e in entries[:200]:
+            why = "; ".join(f"{d.get('kind')} {d.get('what') or ''}: {d.get('old')} → {d.get('new')}"
+                            for d in e.get("differences") or []) or e.get("reason", "")
+            out.append(f"| {_cell(e.get('cassette', ''))} | {e.get('index')} | `{_cell(e.get('request', ''))}` | "
+                       f"{e.get('rule') or ''} | {e.get('outcome')} | {e.get('recorded')} → {e.get('target')} | "
+                       f"{_cell(why)} |")
+        if len(entries) > 200:
+            out.append(f"| … | | {len(entries) - 200} more in the JSON report | | | | |")
+        out.append("")
+    return out

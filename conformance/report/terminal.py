@@ -14,6 +14,8 @@ from conformance.report.common import (
     finding_lines,
     is_client_report,
     level,
+    notices,
+    partly,
     reason,
     safe,
     title,
@@ -67,11 +69,17 @@ def render_terminal(report: Mapping[str, Any], *, color: bool = False, quiet: bo
         lines.append("")
         if hidden:
             lines.append(f"({hidden} rules not selected with --rules: skipped)")
+    if report.get("interaction_summary"):  # a replay: how the recorded interactions fared
+        tally = ", ".join(f"{n} {k}" for k, n in report["interaction_summary"].items())
+        lines.append(f"replayed {len(report.get('interactions') or [])} recorded interactions: {tally}")
     for error in report.get("suite_errors") or []:
         lines.append(_paint(f"SUITE ERROR (a bug of fota-conformance, not of the target): {safe(error)}",
                             "35", color))
+    lines.extend(_paint(n, "31;1", color) for n in notices(report))
     c = verdict_line(report)
-    lines.append(_paint(c, "32;1" if report.get("conformant") else "31;1", color))
+    gate: Mapping[str, Any] = report["gate"] if isinstance(report.get("gate"), Mapping) else {}
+    good = report.get("conformant") and gate.get("passed", True)
+    lines.append(_paint(c, "32;1" if good else "31;1", color))
     return "\n".join(lines) + "\n"
 
 
@@ -88,6 +96,11 @@ def _rule_lines(rule_id: str, entry: Mapping[str, Any], *, color: bool, width: i
         lines.extend(textwrap.wrap(f"skipped: {safe(reason(entry))}", width, initial_indent=indent,
                                    subsequent_indent=indent + "  "))
         return lines
+    for gap in partly(entry)[:2]:
+        lines.extend(textwrap.wrap(f"tested in part; not tested: {safe(gap)}", width, initial_indent=indent,
+                                   subsequent_indent=indent + "  "))
+    if len(partly(entry)) > 2:
+        lines.append(f"{indent}… and {len(partly(entry)) - 2} more untested parts (in the report files)")
     findings = entry.get("findings") or []
     if outcome in ("failed", "warned"):
         lines.append(f"{indent}rule: {doc(rule_id, entry)}")

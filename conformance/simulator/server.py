@@ -162,7 +162,7 @@ def serve_forever(*, host: str = "127.0.0.1", port: int = 8080, world: World | N
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
     clock = ("following wall time" if realtime else "frozen; move it with PUT /__control/clock" if control_plane
-             else "frozen (no control plane: add --realtime to let campaigns progress)")
+             else "frozen (no control plane: campaigns never progress)")
     # In the main thread uvicorn handles SIGINT/SIGTERM itself (graceful shutdown), restores the
     # handlers it found, then re-raises the signal: SIGINT arrives here as KeyboardInterrupt, and
     # SIGTERM through this handler as _Terminated. Without it, the default SIGTERM action would kill

@@ -14,7 +14,8 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
-__all__ = ["Document", "control_path", "load_control", "load_openapi", "openapi_path"]
+__all__ = ["Document", "control_path", "load_control", "load_openapi", "openapi_path", "request_validator",
+           "response_validator"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -103,3 +104,37 @@ class Document:
         """An OAS 3.0 validator, with format checking, for the schema at ``pointer``."""
         return OAS30Validator({"$ref": f"{self.uri}#{pointer}"}, registry=self.registry,
                               format_checker=oas30_format_checker)
+
+
+@cache
+def _document() -> Document:
+    return Document(load_openapi())
+
+
+@cache
+def response_validator(path: str, method: str, status: int) -> OAS30Validator | None:
+    """An OAS 3.0 validator of the documented JSON response body of ``method path`` (``path`` as
+    written in openapi.yaml) answering ``status``; None when that status or its body is undocumented."""
+    doc = _document()
+    at = f"/paths/{escape(path)}/{method.lower()}/responses"
+    responses = doc.at(at)
+    key = str(status) if str(status) in responses else f"{status // 100}XX"
+    if key not in responses:
+        return None
+    response, at = doc.deref(responses[key], f"{at}/{key}")
+    if "schema" not in response.get("content", {}).get("application/json", {}):
+        return None
+    return doc.validator(f"{at}/content/{escape('application/json')}/schema")
+
+
+@cache
+def request_validator(path: str, method: str) -> OAS30Validator | None:
+    """An OAS 3.0 validator of the documented JSON request body; None when the operation has none."""
+    doc = _document()
+    at = f"/paths/{escape(path)}/{method.lower()}"
+    if "requestBody" not in doc.at(at):
+        return None
+    body, at = doc.deref(doc.at(f"{at}/requestBody"), f"{at}/requestBody")
+    if "schema" not in body.get("content", {}).get("application/json", {}):
+        return None
+    return doc.validator(f"{at}/content/{escape('application/json')}/schema")

@@ -11,7 +11,7 @@ the toolkit and the runner's clean-up use it, so that no answer escapes the univ
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from conformance.spec.rules import Level
 from conformance.spec.world import Account, Credential, Firmware, World, default_world, parse_instant
 from conformance.suite.http import Client, Exchange
+from conformance.suite.pool import Pool
 from conformance.suite.results import Results
 
 if TYPE_CHECKING:
@@ -63,12 +64,14 @@ class Settings:
     timeout: float = 10.0
     seed: int = 0
     #: Black-box safety (docs/simulator-contract.md#safety): at most this many campaigns created per run …
-    max_campaigns: int = 20
+    max_campaigns: int = 30
     #: … each with a startDate at least this many days ahead of the target's today.
     min_lead_days: int = 30
     #: Lifecycle observation without a control plane: poll GET this often, for at most this long.
-    poll_interval: float = 2.0
-    poll_total: float = 20.0
+    #: A real target decides RequestPending in seconds to minutes; polling stops as soon as every
+    #: watched campaign is decided, so a fast target costs no more than it needs.
+    poll_interval: float = 5.0
+    poll_total: float = 180.0
     #: Hypothesis examples per operation and generation mode in the schema exploration.
     examples: int = 25
     #: Steps per run of the stateful (model-based) lifecycle exploration.
@@ -131,12 +134,11 @@ class Api:
     """The four operations of openapi.yaml, each returning the Exchange unjudged: checks use
     ``ctx.calls`` (toolkit.Calls), which sends through here and judges every answer."""
 
-    def __init__(self, client: Client, ledger: Ledger, *, pool: set[str] | None = None) -> None:
+    def __init__(self, client: Client, ledger: Ledger, *, pool: Pool | None = None) -> None:
         self.client = client
         self.ledger = ledger
-        #: Black-box runs only: the run's set of used devices. A device named in a schedule request
-        #: or an append that the target refused (4xx: no effect) goes back to the pool — a real
-        #: target's world has few test devices, and negative checks would otherwise use them up.
+        #: Black-box runs only: the device economy (suite/pool.py). Every answer that says where a
+        #: device now is (accepted, refused, cancelled, read back) is reported to it.
         self.pool = pool
 
     def schedule(self, body: Any = None, *, creds: Credential | None, raw: bytes | None = None,
@@ -156,8 +158,8 @@ class Api:
             if account is None and isinstance(body, dict):
                 account = str(body.get("accountName"))
             self.ledger.record(account or "", data["id"], creds)
-        elif isinstance(body, dict):
-            self._release(ex, body)
+        if self.pool is not None:
+            self.pool.after_schedule(body, ex, creds)
         return ex
 
     def change(self, account: str, upgrade_id: str, body: Any = None, *, creds: Credential | None,
@@ -169,17 +171,9 @@ class Api:
             return self.client.send("PUT", path, content=raw, creds=creds, content_type=content_type,
                                     headers=headers)
         ex = self.client.send("PUT", path, json=body, creds=creds, content_type=content_type, headers=headers)
-        if isinstance(body, dict) and body.get("type") == "append":
-            self._release(ex, body)  # only appends: the devices of a refused remove stay where they are
+        if self.pool is not None:  # also without credentials: a faulty target may accept it anyway
+            self.pool.after_change(account, upgrade_id, body, ex)
         return ex
-
-    def _release(self, ex: Exchange, body: dict[str, Any]) -> None:
-        """Black-box: the devices of a refused (4xx, so no effect) request go back to the pool."""
-        if self.pool is None or ex.status is None or not 400 <= ex.status < 500:
-            return
-        devices = body.get("deviceList")
-        if isinstance(devices, list):
-            self.pool.difference_update(d for d in devices if isinstance(d, str))
 
     def details(self, account: str, upgrade_id: str, *, creds: Credential | None) -> Exchange:
         return self.on_campaign("GET", account, upgrade_id, creds=creds)
@@ -190,8 +184,15 @@ class Api:
     def on_campaign(self, method: str, account: str, upgrade_id: str, *, creds: Credential | None,
                     headers: Mapping[str, str] | None = None, raw: bytes | None = None) -> Exchange:
         """Any method on /upgrades/{account}/upgrade/{upgradeId}, an unlabelled ``raw`` body allowed."""
-        return self.client.send(method, f"/upgrades/{account}/upgrade/{upgrade_id}", content=raw, creds=creds,
-                                headers=headers, content_type=None)
+        ex = self.client.send(method, f"/upgrades/{account}/upgrade/{upgrade_id}", content=raw, creds=creds,
+                              headers=headers, content_type=None)
+        if self.pool is not None and raw is None:
+            # Black-box: a read or a cancel may show that the campaign's devices are free again.
+            if method == "GET":
+                self.pool.after_read(account, upgrade_id, ex, creds)
+            elif method == "DELETE":
+                self.pool.after_cancel(account, upgrade_id, ex)
+        return ex
 
 
 @dataclass
@@ -210,6 +211,8 @@ class Ctx:
     observed_edges: dict[tuple[str, str], int] = field(default_factory=dict)
     #: The run's world (the suite's own, or --world): what ``fresh_world()`` reloads by default.
     home: World | None = None
+    #: Shows a line of progress while the check waits on the target (polling); may be None.
+    progress: Callable[[str], None] | None = None
 
     # --- the world -------------------------------------------------------------------------------
     def fresh_world(self, world: World | None = None) -> World:
@@ -252,13 +255,25 @@ class Ctx:
 
     def devices(self, n: int, *, firmware: Firmware | None = None, reachable: bool | None = True,
                 account: Account | None = None) -> list[str]:
-        """Take ``n`` unused IMEIs that fit ``firmware`` (default: ``self.firmware``)."""
+        """Take ``n`` unused IMEIs that fit ``firmware`` (default: ``self.firmware``).
+
+        Black-box: lent by the run's pool (suite/pool.py); unreachable devices count as well there,
+        because a campaign the suite creates never starts (startDate 30+ days ahead, cancelled)."""
         acc = account or self.account
         fw = firmware or self.firmware
-        picked = [d.imei for d in acc.devices
-                  if d.fits(fw) and d.imei not in self.used and (reachable is None or d.reachable == reachable)]
+        pool = self.api.pool if self.control is None else None
+        fits = [d for d in acc.devices if d.fits(fw) and d.imei not in self.used]
+        if pool is not None and reachable is True:
+            fits.sort(key=lambda d: not d.reachable)  # reachable ones first
+        else:
+            fits = [d for d in fits if reachable is None or d.reachable == reachable]
+        picked = [d.imei for d in fits]
+        if pool is not None:
+            taken = pool.take(picked, n, self.check)
+            picked = taken if taken is not None else [i for i in picked if pool.is_free(i)]
         if len(picked) < n:
-            raise NotEnoughDevices(f"needs {n} unused devices fitting {fw.name} in {acc.name}, has {len(picked)}")
+            raise NotEnoughDevices(f"needs {n} unused devices fitting {fw.name} in {acc.name}, has {len(picked)}"
+                                   + (" free now (the others are held by open campaigns)" if pool else ""))
         self.used.update(picked[:n])
         return picked[:n]
 
@@ -266,10 +281,64 @@ class Ctx:
         """Take ``n`` unused IMEIs of the account that do not fit ``firmware`` (wrong model or version)."""
         fw = firmware or self.firmware
         picked = [d.imei for d in self.account.devices if not d.fits(fw) and d.imei not in self.used]
+        pool = self.api.pool if self.control is None else None
+        if pool is not None:
+            picked = pool.take(picked, n, self.check) or []
         if len(picked) < n:
             raise NotEnoughDevices(f"needs {n} devices not fitting {fw.name}, has {len(picked)}")
         self.used.update(picked[:n])
         return picked[:n]
+
+    def recycle(self) -> None:
+        """Black-box: get devices back from this run's campaigns (cancel and read back every one but
+        the shared open campaigns, which are trimmed to one device). A check calls it only once it is
+        done with every campaign it created; a no-op under a control plane."""
+        pool = self.api.pool
+        if self.control is None and pool is not None:
+            pool.give_back(self.check)
+            pool.recycle(self.api)
+            # As at the start of a check: what the pool cannot lend now is "used", the rest is free
+            # again (also devices whose campaigns a read already showed ended).
+            self.used.clear()
+            self.used.update(pool.busy())
+
+    @property
+    def pool(self) -> Pool | None:
+        """The run's device economy (black-box runs only; None under a control plane)."""
+        return self.api.pool if self.control is None else None
+
+    def unheld(self, devices: Iterable[str]) -> bool:
+        """Black-box: no campaign of this run holds any of ``devices`` (always True with a control
+        plane, whose world is the check's alone)."""
+        pool = self.api.pool
+        return self.control is not None or pool is None or not any(pool.held(d) for d in devices)
+
+    def devices_up_to(self, n: int, **kwargs: Any) -> list[str]:
+        """Like ``devices`` but content with fewer (at least one) when the pool is short."""
+        for k in range(n, 1, -1):
+            try:
+                return self.devices(k, **kwargs)
+            except NotEnoughDevices:
+                continue
+        return self.devices(1, **kwargs)
+
+    def poll_total(self) -> float:
+        """How long to wait for a RequestPending campaign to be decided: --poll-total, or one
+        --poll-interval once a campaign of this run stayed undecided that long (``undecided``)."""
+        pool = self.api.pool
+        if pool is not None and pool.undecided:
+            return min(self.settings.poll_total, self.settings.poll_interval)
+        return self.settings.poll_total
+
+    def undecided(self) -> None:
+        """A campaign stayed RequestPending for the whole poll: later polls of the run wait less."""
+        if self.api.pool is not None:
+            self.api.pool.undecided = True
+
+    def waiting(self, text: str) -> None:
+        """Tell the user the suite is waiting on the target (progress line), e.g. while polling."""
+        if self.progress is not None:
+            self.progress(text)
 
     @property
     def today(self) -> date:
@@ -289,7 +358,8 @@ class Ctx:
             "firmwareName": fw.name,
             "firmwareTo": fw.to_version,
             "startDate": self.start_date().isoformat(),
-            "deviceList": self.devices(n, firmware=fw),
+            # A deviceList override takes no device of the pool.
+            "deviceList": overrides.pop("deviceList") if "deviceList" in overrides else self.devices(n, firmware=fw),
         }
         for key, value in overrides.items():
             if value is None:

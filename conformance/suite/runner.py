@@ -29,14 +29,16 @@ from conformance.suite.context import (
     Settings,
     suite_world,
 )
+from conformance.suite.coverage import coverage
 from conformance.suite.depth import DEPTHS
 from conformance.suite.http import Client, TargetUnreachable
+from conformance.suite.pool import Pool
 from conformance.suite.registry import CheckSpec, load_checks
 from conformance.suite.results import REPORT_VERSION, Outcome, Results, mask_all, rule_entries, summary
 from conformance.suite.scratch import hypothesis_scratch
 
-__all__ = ["REPORT_VERSION", "ConfigError", "Progress", "RunAborted", "expand_rules", "run_suite",
-           "validate_base_url"]
+__all__ = ["REPORT_VERSION", "ConfigError", "Progress", "RunAborted", "RunInterrupted", "expand_rules",
+           "run_suite", "validate_base_url"]
 
 
 
@@ -45,7 +47,21 @@ class ConfigError(Exception):
 
 
 class RunAborted(Exception):
-    """The target could not be tested (exit code 3); the message is one line."""
+    """The target could not be tested (exit code 3); the message is one line. ``report`` is what
+    was tested up to then (every rule not reached ``skipped`` with the reason), when a run began."""
+
+    def __init__(self, message: str, report: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a run (exit code 130), after the black-box cleanup; ``report`` is
+    what was tested up to then. A KeyboardInterrupt, so callers that only know that still stop."""
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        super().__init__("interrupted")
+        self.report = report
 
 
 #: Exceptions that say the *suite* is broken (a check's own bug or a missing dependency), never the
@@ -53,7 +69,8 @@ class RunAborted(Exception):
 _SUITE_BUGS = (ImportError, NameError, SyntaxError, NotImplementedError, RecursionError)
 
 
-#: Called as each check starts and ends: (check name, index, total, "start" | "end").
+#: Called as each check starts and ends: (check name, index, total, "start" | "end"), and while a check
+#: waits on the target (polling): ("<check>: <what it waits for>", index, total, "wait").
 Progress = Callable[[str, int, int, str], None]
 
 
@@ -72,6 +89,10 @@ class _Run:
     timings: list[dict[str, Any]] = field(default_factory=list)
     cancelled: int = 0
     suite_errors: list[str] = field(default_factory=list)
+    #: Black-box only: the device economy (suite/pool.py).
+    pool: Pool | None = None
+    #: Why the run stopped early: {"kind": "unreachable" | "interrupted", "reason": ...}.
+    aborted: dict[str, str] | None = None
 
 
 def validate_base_url(base_url: str) -> str:
@@ -147,10 +168,13 @@ def _select(checks: dict[str, CheckSpec], rules: list[str] | None) -> list[Check
     return [c for c in checks.values() if wanted & set(c.rules)]
 
 
-#: Without a control plane, campaigns (capped) and devices (few, never reset) are scarce: the
-#: checks of the operations' own rules get them first; auth and wire checks, which mostly send
-#: requests that must be refused, next; lifecycle and the schema sweep take what is left.
-_BLACK_BOX_PRIORITY = ("post", "put", "auth", "wire", "lifecycle", "schema")
+#: Without a control plane, campaigns (capped) and devices (few, never reset) are scarce. The pool
+#: takes devices back between checks, but a target that never lets go of them (a stateless mock
+#: whose DELETE changes nothing) would starve the later checks: auth checks go first, because
+#: on a correct target they cost one shared campaign and every device comes back (their requests
+#: must be refused), and a lenient target is best convicted there; then the operations' own rules;
+#: wire; lifecycle and the schema sweep take what is left.
+_BLACK_BOX_PRIORITY = ("auth", "post", "put", "wire", "lifecycle", "schema")
 
 
 def _black_box_order(selected: list[CheckSpec]) -> list[CheckSpec]:
@@ -185,7 +209,14 @@ def run_suite(base_url: str, *, world: World | None = None, settings: Settings |
         control = ControlPlane(client)
         probe = client.send("GET", "/__control/clock", content_type=None)
         if probe.status is None:
-            raise RunAborted(f"cannot reach {base_url}: {_one_line(probe.error or 'no answer')}")
+            reason = f"cannot reach {base_url}: {_one_line(probe.error or 'no answer')}"
+            # Still a report: a CI job keeps the evidence of why nothing was tested.
+            empty = _Run(client, None, Results(seed=settings.seed), Ledger(), settings, world or suite_world(),
+                         aborted={"kind": "unreachable", "reason": reason})
+            for rule_id in RULES:
+                empty.results.skip(rule_id, f"not tested: {reason}")
+            report = _report(empty, base_url, False, time.monotonic() - started, selected_rules)
+            raise RunAborted(reason, mask_all(report, client.secrets | set(secrets)))
         has_control = ControlPlane.answers_probe(probe)
         if not has_control and world is None:
             raise ConfigError("the target has no control plane (GET /__control/clock): pass --world FILE "
@@ -195,7 +226,8 @@ def run_suite(base_url: str, *, world: World | None = None, settings: Settings |
         results = Results(secrets=[s for c in the_world.credentials for s in (c.bearer, c.m2m)],
                           seed=settings.seed)
         ledger = Ledger(cap=None if has_control else settings.max_campaigns)
-        run = _Run(client, control if has_control else None, results, ledger, settings, the_world)
+        run = _Run(client, control if has_control else None, results, ledger, settings, the_world,
+                   pool=None if has_control else Pool(the_world))
         selected = _select(load_checks(), selected_rules)
         if not has_control:
             selected = _black_box_order(selected)
@@ -203,10 +235,18 @@ def run_suite(base_url: str, *, world: World | None = None, settings: Settings |
             with hypothesis_scratch():  # nothing of Hypothesis's lands in the user's folder
                 _run_checks(run, selected, progress)
         except TargetUnreachable as exc:
-            raise RunAborted(_one_line(str(exc))) from None
+            run.aborted = {"kind": "unreachable", "reason": f"the target stopped answering: {_one_line(str(exc))}"}
+        except KeyboardInterrupt:
+            run.aborted = {"kind": "interrupted", "reason": "the run was interrupted (Ctrl-C or SIGTERM)"}
         finally:
             if not has_control:
-                _cleanup(run)
+                try:
+                    _cleanup(run)
+                except KeyboardInterrupt:
+                    run.aborted = run.aborted or {"kind": "interrupted",
+                                                  "reason": "the run was interrupted (Ctrl-C or SIGTERM)"}
+        if run.aborted:
+            _skip_unreached(run, selected)
         if selected_rules is not None:
             for rule_id in RULES:
                 if rule_id not in selected_rules:
@@ -217,9 +257,23 @@ def run_suite(base_url: str, *, world: World | None = None, settings: Settings |
         # source; no report may ever carry a token (docs/simulator-contract.md#safety), so mask
         # everything once more.
         masked: dict[str, Any] = mask_all(report, client.secrets | set(secrets))
+        if run.aborted and run.aborted["kind"] == "interrupted":
+            raise RunInterrupted(masked)
+        if run.aborted:
+            raise RunAborted(run.aborted["reason"], masked)
         return masked
     finally:
         client.close()
+
+
+def _skip_unreached(run: _Run, selected: list[CheckSpec]) -> None:
+    """Every rule of a check the aborted run never finished is reported skipped, with why."""
+    assert run.aborted is not None
+    finished = {t["name"] for t in run.timings}
+    for spec in selected:
+        if spec.name not in finished:
+            for rule_id in spec.rules:
+                run.results.skip(rule_id, f"not tested: {run.aborted['reason']} before {spec.name} finished")
 
 
 def _one_line(text: str) -> str:
@@ -227,13 +281,16 @@ def _one_line(text: str) -> str:
 
 
 def _run_checks(run: _Run, selected: list[CheckSpec], progress: Progress | None) -> None:
-    api = Api(run.client, run.ledger, pool=run.used if run.control is None else None)
+    api = Api(run.client, run.ledger, pool=run.pool)
     for index, spec in enumerate(selected):
         if progress:
             progress(spec.name, index, len(selected), "start")
+        # Black-box: the check sees every device the pool cannot lend now as used; it takes its
+        # own through the pool (Ctx.devices) and gives them back when it ends.
+        used = run.pool.busy() if run.pool is not None else run.used
         ctx = Ctx(api=api, control=run.control, results=run.results, settings=run.settings,
                   world=run.world, check=spec.name, observed_edges=run.edges, home=run.world,
-                  used=run.used)
+                  used=used, progress=_waiting(progress, spec.name, index, len(selected)))
         t0 = time.monotonic()
         requests0 = run.client.count
         if spec.needs_control and run.control is None:
@@ -241,15 +298,45 @@ def _run_checks(run: _Run, selected: list[CheckSpec], progress: Progress | None)
                 ctx.skip(rule_id, f"{spec.name} needs the control plane (clock and world), which the target lacks")
             ran = False
         else:
-            error = _run_one(ctx, spec, run.world)
+            try:
+                error = _run_one(ctx, spec, run.world)
+            finally:
+                if run.pool is not None:
+                    run.pool.give_back(spec.name)
             if error:
                 run.suite_errors.append(error)
             ran = True
+            if run.pool is not None:
+                # Take turns: what this check's campaigns hold comes back before the next one. The
+                # shared open campaigns are trimmed only when devices run short: every trim the
+                # target does not honour costs a campaign of the capped budget.
+                run.pool.recycle(api, trim_kept=run.pool.free_count(_fitting(run.world)) < _TRIM_BELOW)
         run.timings.append({"name": spec.name, "rules": list(spec.rules), "ran": ran,
                             "duration_s": round(time.monotonic() - t0, 4),
                             "requests": run.client.count - requests0})
         if progress:
             progress(spec.name, index, len(selected), "end")
+
+
+#: Trim the shared campaigns when fewer devices than this (of the suite's account, fitting its
+#: firmware) are free: enough for most checks (a campaign of one and two to append or send).
+_TRIM_BELOW = 3
+
+
+def _fitting(world: World) -> list[str]:
+    first = world.credentials[0]
+    acc = world.account(first.accounts[0])
+    if acc is None or not acc.firmware:
+        return []
+    fw = max(acc.firmware, key=lambda f: sum(d.fits(f) for d in acc.devices))
+    return [d.imei for d in acc.devices if d.fits(fw)]
+
+
+def _waiting(progress: Progress | None, name: str, index: int, total: int) -> Callable[[str], None] | None:
+    """Ctx.waiting → the progress callback, phase "wait" (the text follows the check's name)."""
+    if progress is None:
+        return None
+    return lambda text: progress(f"{name}: {text}", index, total, "wait")
 
 
 def _run_one(ctx: Ctx, spec: CheckSpec, world: World) -> str | None:
@@ -292,27 +379,37 @@ def _sigint_deferred() -> Iterator[list[int]]:
     if threading.current_thread() is not threading.main_thread():
         yield pending
         return
-    previous = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    # SIGTERM too: the CLI turns it into an interrupt, which must not cut the cleanup short either.
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda signum, frame: pending.append(signum))
     try:
         yield pending
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if pending:
         raise KeyboardInterrupt
 
 
 def _cleanup(run: _Run) -> None:
-    """Black-box safety: cancel every campaign this run created (docs/simulator-contract.md#safety)."""
+    """Black-box safety: cancel every campaign this run created (docs/simulator-contract.md#safety) and
+    not yet cancelled."""
     api = Api(run.client, run.ledger)
+    pool = run.pool
+    done = {key for key in ((a, u) for a, u, _ in run.ledger.created) if pool is not None and pool.is_cancelled(key)}
+    run.cancelled = len(done)
     with _sigint_deferred():
         for account, upgrade_id, cred in run.ledger.created:
+            if (account, upgrade_id) in done:
+                continue
             try:
                 ex = api.cancel(account, upgrade_id, creds=cred)
             except TargetUnreachable:
                 return
             if ex.status is not None and 200 <= ex.status < 300:
                 run.cancelled += 1
+            done.add((account, upgrade_id))
 
 
 def _report(run: _Run, base_url: str, has_control: bool, duration: float,
@@ -321,10 +418,13 @@ def _report(run: _Run, base_url: str, has_control: bool, duration: float,
 
     verdicts = run.results.verdicts()
     s = run.settings
+    out_rules = rule_entries(verdicts)
+    # An aborted run is no pass, whatever it saw before it stopped.
+    conformant = run.aborted is None and not any(v.outcome is Outcome.FAILED for v in verdicts.values())
     return {
         "report_version": REPORT_VERSION,
         "suite_version": __version__,
-        "conformant": not any(v.outcome is Outcome.FAILED for v in verdicts.values()),
+        "conformant": conformant,
         "target": base_url,
         "control_plane": has_control,
         "seed": s.seed,
@@ -344,5 +444,9 @@ def _report(run: _Run, base_url: str, has_control: bool, duration: float,
         "checks": run.timings,
         #: Checks that crashed on a bug of their own: their rules are skipped, not failed.
         "suite_errors": run.suite_errors,
-        "rules": rule_entries(verdicts),
+        "rules": out_rules,
+        "aborted": run.aborted,
+        "coverage": {**coverage(out_rules, control_plane=has_control, conformant=conformant, aborted=run.aborted,
+                                extent=run.pool.extent if run.pool is not None else None),
+                     "devices": run.pool.summary() if run.pool is not None else None},
     }

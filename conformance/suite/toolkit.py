@@ -242,10 +242,15 @@ def open_campaign(calls: Calls, *, n: int = 2, cred: Credential | None = None) -
     shared = _SHARED.setdefault(ctx.api, {})
     if account in shared:
         _, status, _ = calls.look(shared[account])
-        if status in ("RequestPending", "Queued"):
+        # Reused while open; a status name LIFE-01 does not know counts as open too (LIFE-01 is
+        # judged elsewhere): a new campaign per check would use up a small world's devices.
+        if status is not None and status not in ("RequestFailed", "UpgradeFailed", "Finished", "InProgress"):
             return shared[account]
-    campaign = calls.create(n=n, cred=cred, account_name=account)
+    # One device is enough to keep it open; checks append what they need (the pool is small).
+    campaign = calls.create(n=1, cred=cred, account_name=account)
     shared[account] = campaign
+    if ctx.api.pool is not None:
+        ctx.api.pool.keep(campaign.account, campaign.id)  # trimmed between checks, not cancelled
     return campaign
 
 

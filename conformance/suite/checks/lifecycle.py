@@ -93,7 +93,7 @@ def details_reflect_creation_and_changes(ctx: Ctx) -> None:
         return
     _expect_echo(ctx, t, c, ex)
     expected = set(c.devices)
-    added = ctx.devices(2)
+    added = ctx.devices_up_to(2)  # black-box: one when the pool is short, rather than nothing
     put = ctx.calls.change(c.account, c.id, {"type": "append", "deviceList": added}, creds=c.cred)
     t.note(put)
     items = item_statuses(put)
@@ -270,7 +270,9 @@ def observed_by_polling(ctx: Ctx) -> None:
     if c is None:
         ctx.skip("LIFE-01", f"the target refused a valid schedule request: {created.outcome()}")
         return
-    deadline = time.monotonic() + ctx.settings.poll_total
+    t0 = time.monotonic()
+    total = ctx.poll_total()
+    deadline = t0 + total
     seen: list[str] = []
     while True:
         ex, status = t.get(c)
@@ -281,11 +283,16 @@ def observed_by_polling(ctx: Ctx) -> None:
             break
         if not seen or seen[-1] != status:
             seen.append(status)
-        if time.monotonic() + ctx.settings.poll_interval > deadline:
+        # Decided: nothing more happens before its startDate, 30+ days ahead.
+        if status != S.REQUEST_PENDING.value or time.monotonic() >= deadline:
             break
-        time.sleep(ctx.settings.poll_interval)
+        ctx.waiting(f"campaign still RequestPending after {time.monotonic() - t0:.0f} s "
+                    f"(up to {total:g} s, --poll-total)")
+        time.sleep(min(ctx.settings.poll_interval, max(0.0, deadline - time.monotonic())))
+    if seen and seen[-1] == S.REQUEST_PENDING.value:
+        ctx.undecided()
     if len(seen) <= 1:  # a change seen was judged under LIFE-02 by the Tracker as it was seen
-        ctx.skip("LIFE-02", f"no status change in {ctx.settings.poll_total:g} s of polling (seen: "
-                 f"{', '.join(seen) or 'nothing'}); the edges and terminal stability need the control plane's clock")
+        ctx.skip("LIFE-02", f"polling saw no status change (seen: {', '.join(seen) or 'nothing'}, watched up to "
+                 f"{total:g} s or until decided); the edges and terminal stability need the control plane's clock")
     if seen and seen[-1] in OPEN:
         ctx.results.note("LIFE-01", f"statuses seen by polling: {' → '.join(seen)}")

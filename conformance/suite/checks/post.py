@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -33,12 +34,13 @@ def valid_requests_are_accepted_faithfully(ctx: Ctx) -> None:
     minimal = ctx.schedule_body(1, endDate=None, firmwareTo=None)
     _faithful(ctx, full, calls.schedule(full))
     _faithful(ctx, minimal, calls.schedule(minimal))
-    if ctx.control is not None:
-        # The same request twice: an id derived from the request would repeat (POST-02 is judged by
-        # Calls on every accepted POST). Only under a control plane: it costs a campaign.
-        again = calls.schedule(full)
-        if again.status == 200:
-            _faithful(ctx, full, again)
+    # The same request twice: an id derived from the request would repeat (POST-02 is judged by
+    # Calls on every accepted POST). Black-box: the first campaign is cancelled first, so that its
+    # devices are never in two open campaigns.
+    ctx.recycle()
+    again = calls.schedule(full)
+    if again.status == 200:
+        _faithful(ctx, full, again)
 
 
 @check("POST-03")
@@ -84,39 +86,58 @@ def structurally_invalid_requests_get_400(ctx: Ctx) -> None:
         ctx.results.note("POST-03", f"a startDate before today was {verdict} (either is allowed)")
 
 
-def _semantic_cases(ctx: Ctx) -> list[tuple[str, dict[str, Any], list[str]]]:
-    """(what, body, offending devices). Black-box: only cases that use no real device of the
-    target's in a way that could upgrade it, and few of them (each may cost a campaign)."""
+_Case = tuple[str, Callable[[], tuple[dict[str, Any], list[str]]]]
+
+
+def _semantic_cases(ctx: Ctx) -> list[_Case]:
+    """(what, a function building (body, offending devices)). Built one by one, as the pool lends
+    devices: a black-box run sends them in rounds (each may hold its devices until decided)."""
     start = ctx.start_date()
     fake = "359999999999999"
-    cases: list[tuple[str, dict[str, Any], list[str]]] = [
-        ("an unknown IMEI", ctx.schedule_body(1, deviceList=[fake]), [fake]),
+
+    def with_body(n: int = 1, offending: list[str] | None = None, **overrides: Any,
+                  ) -> Callable[[], tuple[dict[str, Any], list[str]]]:
+        def build() -> tuple[dict[str, Any], list[str]]:
+            body = ctx.schedule_body(n, **overrides)
+            return body, offending if offending is not None else list(body["deviceList"])
+        return build
+
+    def duplicates() -> tuple[dict[str, Any], list[str]]:
+        dup = ctx.devices(1)
+        return ctx.schedule_body(0, deviceList=dup * 2), dup
+
+    def misfit(which: str) -> Callable[[], tuple[dict[str, Any], list[str]]]:
+        def build() -> tuple[dict[str, Any], list[str]]:
+            device = dict(_misfit_kinds(ctx, which)).get(which)
+            if device is None:
+                raise NotEnoughDevices(f"{which}: the world has no such device free")
+            return {**ctx.schedule_body(0, deviceList=[device]), "firmwareName": ctx.firmware.name}, [device]
+        return build
+
+    return [
+        ("an unknown IMEI", with_body(0, [fake], deviceList=[fake])),
+        ("endDate before startDate", with_body(1, endDate=(start - timedelta(days=1)).isoformat())),
+        ("a malformed IMEI", with_body(0, ["12AB"], deviceList=["12AB"])),
+        ("an unknown firmware", with_body(1, firmwareName="FOTA_No_Such_Firmware_00To01", firmwareTo=None)),
+        ("a mismatching firmwareTo", with_body(1, firmwareTo="VerizonFirmwareVersion-99")),
+        ("duplicate IMEIs", duplicates),
+        ("a device of another model", misfit("a device of another model")),
+        ("a device at another firmware version", misfit("a device at another firmware version")),
     ]
-    bad_end = ctx.schedule_body(1, endDate=(start - timedelta(days=1)).isoformat())
-    cases.append(("endDate before startDate", bad_end, bad_end["deviceList"]))
-    if ctx.control is None:
-        return cases
-    cases.append(("a malformed IMEI", ctx.schedule_body(1, deviceList=["12AB"]), ["12AB"]))
-    unknown_fw = ctx.schedule_body(1, firmwareName="FOTA_No_Such_Firmware_00To01", firmwareTo=None)
-    cases.append(("an unknown firmware", unknown_fw, unknown_fw["deviceList"]))
-    other_to = ctx.schedule_body(1, firmwareTo="VerizonFirmwareVersion-99")
-    cases.append(("a mismatching firmwareTo", other_to, other_to["deviceList"]))
-    dup = ctx.devices(1)
-    cases.append(("duplicate IMEIs", ctx.schedule_body(0, deviceList=dup * 2), dup))
-    fw = ctx.firmware
-    for what, device in _misfit_kinds(ctx):
-        cases.append((what, {**ctx.schedule_body(0, deviceList=[device]), "firmwareName": fw.name}, [device]))
-    return cases
 
 
-def _misfit_kinds(ctx: Ctx) -> list[tuple[str, str]]:
+def _misfit_kinds(ctx: Ctx, only: str | None = None) -> list[tuple[str, str]]:
     """One device of another model and one at another version (where the world has them)."""
     fw = ctx.firmware
     out: list[tuple[str, str]] = []
     for what, test in (("a device of another model", lambda d: (d.make, d.model) != (fw.make, fw.model)),
                        ("a device at another firmware version",
                         lambda d: (d.make, d.model) == (fw.make, fw.model) and d.firmware != fw.from_version)):
-        device = next((d.imei for d in ctx.account.devices if test(d) and d.imei not in ctx.used), None)
+        if only is not None and what != only:
+            continue
+        pool = ctx.pool
+        device = next((d.imei for d in ctx.account.devices if test(d) and d.imei not in ctx.used
+                       and (pool is None or pool.take([d.imei], 1, ctx.check))), None)
         if device is not None:
             ctx.used.add(device)
             out.append((what, device))
@@ -128,13 +149,32 @@ def semantically_invalid_requests_never_start(ctx: Ctx) -> None:
     """Unknown firmware or IMEI, misfit devices, duplicates, endDate < startDate, a wrong firmwareTo:
     refused at once (400, no upgrade), or accepted RequestPending and RequestFailed before it starts."""
     calls = ctx.calls
+    todo = _semantic_cases(ctx)
+    while todo:
+        batch: list[tuple[str, dict[str, Any], list[str]]] = []
+        while todo:
+            what, build = todo[0]
+            try:
+                body, offending = build()
+            except NotEnoughDevices as exc:
+                if batch:
+                    break  # the next round, once this one's devices are back
+                if "no such device" in str(exc):
+                    ctx.results.note("POST-04", f"{what}: not tried, {exc}")
+                else:
+                    ctx.skip("POST-04", f"{what}: not tried, {exc}")
+                todo.pop(0)
+                continue
+            batch.append((what, body, offending))
+            todo.pop(0)
+        if batch:
+            _send_round(ctx, calls, batch)
+        ctx.recycle()  # black-box: cancel what is still open, so its devices serve the next round
+
+
+def _send_round(ctx: Ctx, calls: Calls, batch: list[tuple[str, dict[str, Any], list[str]]]) -> None:
     accepted: list[tuple[str, Campaign, list[str]]] = []
-    try:
-        cases = _semantic_cases(ctx)
-    except NotEnoughDevices as exc:
-        ctx.skip("POST-04", f"some cases need devices: {exc}")
-        return
-    for what, body, offending in cases:
+    for what, body, offending in batch:
         try:
             ex = calls.schedule(body)
         except BudgetExhausted as exc:
@@ -183,8 +223,10 @@ def _follow_accepted(ctx: Ctx, calls: Calls, accepted: list[tuple[str, Campaign,
                 ids, status, ex = calls.look(c)
                 _judge_later(ctx, w, status, ids, o, ex)
         return
-    # No clock to move: watch for a while. Still RequestPending at the end is undecided, not a failure.
-    deadline = time.monotonic() + ctx.settings.poll_total
+    # No clock to move: watch until decided. Still RequestPending at the end is undecided, not a pass.
+    t0 = time.monotonic()
+    total = ctx.poll_total()
+    deadline = t0 + total
     waiting = list(accepted)
     while waiting:
         still: list[tuple[str, Campaign, list[str]]] = []
@@ -197,11 +239,16 @@ def _follow_accepted(ctx: Ctx, calls: Calls, accepted: list[tuple[str, Campaign,
         waiting = still
         if not waiting or time.monotonic() >= deadline:
             break
-        time.sleep(ctx.settings.poll_interval)
+        ctx.waiting(f"{len(waiting)} campaign(s) still RequestPending after {time.monotonic() - t0:.0f} s "
+                    f"(up to {total:g} s, --poll-total)")
+        time.sleep(min(ctx.settings.poll_interval, max(0.0, deadline - time.monotonic())))
+    if waiting:
+        ctx.undecided()
     for w, c, _ in waiting:
-        ctx.results.note("POST-04", f"{w}: accepted, still RequestPending after "
-                                    f"{ctx.settings.poll_total:g} s — could not be decided (upgrade {c.id})")
-        ctx.skip("POST-04", f"{w}: still RequestPending after {ctx.settings.poll_total:g} s, undecided")
+        ctx.results.note("POST-04", f"{w}: accepted, still RequestPending after {total:g} s — could not be "
+                                    f"decided (upgrade {c.id})")
+        ctx.skip("POST-04", f"{w}: still RequestPending after {total:g} s of polling, undecided "
+                 "(a slow target: raise --poll-total)")
 
 
 @check("POST-05", "POST-03")
