@@ -39,7 +39,7 @@ from typing import Any
 # operation checks' own: one reading of each rule.
 from conformance.suite.checks.post import _follow_accepted
 from conformance.suite.checks.put import _per_device_outcome
-from conformance.suite.context import Ctx
+from conformance.suite.context import Ctx, NotEnoughDevices
 from conformance.suite.depth import depth_of
 from conformance.suite.http import Exchange
 from conformance.suite.oracle import PUT_SUCCESS, error_problem, items_of
@@ -72,6 +72,24 @@ class Row:
     costly: bool = False
 
 
+#: Stands in for a device where none is spared (see _devices).
+_STAND_IN = "359999999999990"
+
+
+def _devices(ctx: Ctx, n: int, *, costly: bool = False) -> list[str]:
+    """``n`` fresh devices of the world. Without a control plane the world's devices are few and
+    the operation checks need them: rows that would use a device for real (``costly``) are not
+    sent there, and structural rows, refused whatever device they name, take one only if spare."""
+    if ctx.control is None and costly:
+        return [_STAND_IN] * n
+    try:
+        return ctx.devices(n)
+    except NotEnoughDevices:
+        if ctx.control is not None:
+            raise
+        return [_STAND_IN] * n
+
+
 def _dates(ctx: Ctx) -> tuple[str, str]:
     start = ctx.start_date(days_ahead=5)
     return start.isoformat(), (start + timedelta(days=2)).isoformat()
@@ -79,7 +97,7 @@ def _dates(ctx: Ctx) -> tuple[str, str]:
 
 def _post_rows(ctx: Ctx, large: int) -> list[Row]:
     start, end = _dates(ctx)
-    shared = ctx.devices(1)
+    shared = _devices(ctx, 1)
     good = ctx.schedule_body(0, deviceList=shared, startDate=start, endDate=end)
     year = int(start[:4]) + 1
     non_leap = year if year % 4 else year + 1
@@ -134,7 +152,7 @@ def _post_rows(ctx: Ctx, large: int) -> list[Row]:
     post("extreme date", "endDate 0001-01-01 (before startDate)", "semantic", endDate="0001-01-01")
     # Unicode traps and near misses in IMEIs: malformed, so semantically invalid (POST-04); the
     # real device they resemble must not be scheduled either.
-    real = ctx.devices(1)[0]
+    real = _devices(ctx, 1, costly=True)[0]
     for what, imei in (("its last digit Arabic-Indic", real[:-1] + real[-1].translate(_ARABIC)),
                        ("in full-width digits", real.translate(_FULLWIDTH)),
                        ("with a zero-width space", real[:7] + "\u200b" + real[7:]),
@@ -163,7 +181,7 @@ def _post_rows(ctx: Ctx, large: int) -> list[Row]:
 
 
 def _put_rows(ctx: Ctx, c: Campaign, large: int) -> list[Row]:
-    fresh = ctx.devices(1)
+    fresh = _devices(ctx, 1)
     rows: list[Row] = []
     for value in ("Append", "APPEND ", " append", "append ", "append\n", "\tremove", "remove\u00a0",
                   "ａｐｐｅｎｄ", "\u0430ppend", "append\u200b", "apend", "appendd", "delete", "Remove"):
@@ -182,13 +200,13 @@ def _put_rows(ctx: Ctx, c: Campaign, large: int) -> list[Row]:
     if fresh[0].isdigit():
         rows.append(Row("wrong JSON type", "an IMEI sent as a JSON number", "PUT", "structural",
                         body={"type": "append", "deviceList": [int(fresh[0])]}))
-    real = ctx.devices(1)[0]
+    real = _devices(ctx, 1, costly=True)[0]
     for what, imei in (("its last digit Arabic-Indic", real[:-1] + real[-1].translate(_ARABIC)),
                        ("in full-width digits", real.translate(_FULLWIDTH)),
                        ("with a trailing space", real + " "), ("empty", "")):
         rows.append(Row("Unicode trap in an IMEI", f"append of an IMEI {what}", "PUT", "per-device",
                         body={"type": "append", "deviceList": [imei]}, offending=[imei], costly=True))
-    twice = ctx.devices(1)
+    twice = _devices(ctx, 1, costly=True)
     rows.append(Row("duplicated device list", "append of one device listed twice", "PUT", "duplicates",
                     body={"type": "append", "deviceList": twice * 2}, offending=twice, costly=True))
     if large:
@@ -202,12 +220,8 @@ def _put_rows(ctx: Ctx, c: Campaign, large: int) -> list[Row]:
             ("upgradeId one character long", acc, uid + "0", "refused"),
             ("upgradeId with an Arabic-Indic digit", acc, _first_digit(uid, _ARABIC), "refused"),
             ("the nil UUID", acc, "00000000-0000-0000-0000-000000000000", "refused"),
-            ("upgradeId in upper case (the same UUID: either reading)", acc, uid.upper(), "either"),
-            ("upgradeId without hyphens (the same UUID: either reading)", acc, uid.replace("-", ""), "either"),
             (f"an upgradeId of {4 * max(1, large)} KiB", acc, "9" * 4096 * max(1, large), "refused")):
         for op in ("GET", "PUT", "DELETE"):
-            if op == "DELETE" and expect == "either":
-                continue  # it might cancel the campaign the other rows need
             rows.append(Row("path parameter", f"{op} with {what}", op, expect, path=(account, upgrade_id),
                             body={"type": "remove", "deviceList": fresh} if op == "PUT" else None,
                             rule=_PATH_RULE[op]))
