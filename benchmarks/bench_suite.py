@@ -1,7 +1,7 @@
 """How long the default ``fota-conformance run`` takes, and how close the suite gets to the loopback
 speed of the simulator it tests.
 
-    .venv/bin/python benchmarks/bench_suite.py [--raw-requests 2000] [--seed 0] [--own-process]
+    .venv/bin/python benchmarks/bench_suite.py [--raw-requests 2000] [--seed 0] [--depth D] [--own-process]
 
 Prints, in one run:
 - wall time of the default ``fota-conformance run`` as a user runs it (``python -m conformance run``
@@ -13,7 +13,11 @@ Prints, in one run:
   a mix like the suite's (GET /__control/clock, GET and PUT on a real campaign, PUT /__control/clock,
   POST /upgrades, DELETE on an unknown id) — the ceiling the simulator and loopback set;
 - the ratio of the two: how much of its time the suite spends waiting for the server rather than on
-  its own work (generation, judging).
+  its own work (generation, judging). On a machine shared with other work, wall-clock rates follow
+  the load of the moment, so the same ratio is also given in requests per CPU-second of this
+  process (the in-process simulator included, on both sides): the load-independent reading;
+- peak memory (max RSS) of the CLI run, which runs as on a fresh machine: an empty working folder,
+  an empty HOME and an empty TMPDIR (and the folders are checked to stay empty but for the report).
 
 ``--own-process`` also measures both rates against ``python -m conformance simulate --port 0``
 (no GIL shared with the suite), which is how a CI job tests someone else's server.
@@ -25,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -48,7 +54,7 @@ from conformance.spec.world import default_world, format_instant  # noqa: E402
 SLOWEST = 5
 
 
-def raw_rate(base_url: str, n: int) -> float:
+def raw_rate(base_url: str, n: int) -> tuple[float, float]:
     """Requests per second of a bare client on one keep-alive connection, with a mix like the suite's.
 
     Per 10 requests: 3 GET /__control/clock, 2 GET of a real campaign, 1 PUT /__control/clock
@@ -77,7 +83,7 @@ def raw_rate(base_url: str, n: int) -> float:
         unknown = f"{api}/{account.name}/upgrade/{uuid.uuid4()}"
         clock = f"{base_url}/__control/clock"
         now = world.now
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for i in range(n):
             step = i % 10
             if step in (0, 3, 6):
@@ -95,7 +101,7 @@ def raw_rate(base_url: str, n: int) -> float:
                 client.delete(unknown, headers=headers)
             else:
                 client.put(unknown, content=change, headers=headers)
-        return n / (time.perf_counter() - started)
+        return n / (time.perf_counter() - started), n / (time.process_time() - cpu)
 
 
 @contextmanager
@@ -116,30 +122,45 @@ def slowest(label: str, report: dict[str, Any]) -> list[tuple[str, str]]:
     return [(f"[{label}]   slowest: {c['name']}", f"{c['duration_s']:.2f} s, {c['requests']} req") for c in checks]
 
 
-def measure(label: str, base_url: str, seed: int, raw_n: int) -> list[tuple[str, str]]:
-    started = time.perf_counter()
-    report = run_suite(base_url, settings=Settings(seed=seed))
-    wall = time.perf_counter() - started
+def measure(label: str, base_url: str, seed: int, raw_n: int, depth: str) -> list[tuple[str, str]]:
+    started, cpu = time.perf_counter(), time.process_time()
+    report = run_suite(base_url, settings=Settings(seed=seed, depth=depth))
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     suite_rps = report["requests"] / report["duration_s"] if report["duration_s"] else float("nan")
-    raw = raw_rate(base_url, raw_n)
+    suite_cpu_rps = report["requests"] / cpu
+    raw, raw_cpu = raw_rate(base_url, raw_n)
     verdict = "conformant" if report["conformant"] else "NOT conformant"
     return [(f"[{label}] run_suite wall", f"{wall:.2f} s ({verdict})"),
             (f"[{label}] requests sent", f"{report['requests']}"),
             (f"[{label}] suite requests/s", f"{suite_rps:.0f}"),
             (f"[{label}] bare httpx requests/s ({raw_n} req, same server)", f"{raw:.0f}"),
             (f"[{label}] suite / bare ratio", f"{suite_rps / raw:.2f}"),
+            (f"[{label}] suite / bare ratio, per CPU-second", f"{suite_cpu_rps / raw_cpu:.2f} "
+                                                            f"({suite_cpu_rps:.0f} vs {raw_cpu:.0f} req/CPU-s)"),
             *slowest(label, report)]
 
 
-def cli_run(seed: int) -> list[tuple[str, str]]:
-    """The default run as a user runs it: a fresh interpreter, the built-in simulator, every check."""
+def cli_run(seed: int, depth: str) -> list[tuple[str, str]]:
+    """The default run as a user runs it on a fresh machine: a fresh interpreter in an empty folder
+    with an empty HOME and TMPDIR, the built-in simulator, every check. Runs first: its peak RSS is
+    read from this process's (so far only) child."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "report.json"
+        work, home, scratch = (Path(tmp) / name for name in ("work", "home", "tmp"))
+        for folder in (work, home, scratch):
+            folder.mkdir()
+        path = work / "report.json"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HYPOTHESIS", "XDG_"))}
+        env.update(HOME=str(home), TMPDIR=str(scratch), PYTHONPATH=str(ROOT))
         started = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "conformance", "run", "-q", "--seed", str(seed),
-                               "--report-json", str(path)], cwd=ROOT, capture_output=True, text=True)
+                               "--depth", depth, "--report-json", str(path)], cwd=work, env=env,
+                              capture_output=True, text=True)
         wall = time.perf_counter() - started
-        rows = [("[cli] `fota-conformance run` wall", f"{wall:.2f} s (exit {proc.returncode})")]
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
+        left = sorted(str(p.relative_to(tmp)) for p in Path(tmp).rglob("*") if p != path and p.is_file())
+        rows = [("[cli] `fota-conformance run` wall", f"{wall:.2f} s (exit {proc.returncode})"),
+                ("[cli]   peak RSS, fresh machine", f"{peak:.0f} MiB"),
+                ("[cli]   files left besides the report", ", ".join(left) or "none")]
         if path.exists():
             report = json.loads(path.read_text(encoding="utf-8"))
             rows += [("[cli]   of which run_suite", f"{report['duration_s']:.2f} s, {report['requests']} requests"),
@@ -151,16 +172,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--raw-requests", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--depth", default="default", choices=("quick", "default", "thorough"))
     parser.add_argument("--own-process", action="store_true",
                         help="also measure against a simulator in its own process")
     args = parser.parse_args()
 
-    rows = cli_run(args.seed)  # first: a fresh machine state, before this process warms any cache
+    rows = cli_run(args.seed, args.depth)  # first: a fresh machine state, before this process warms any cache
     with start() as sim:
-        rows += measure("embedded", sim.base_url, args.seed, args.raw_requests)
+        rows += measure("embedded", sim.base_url, args.seed, args.raw_requests, args.depth)
     if args.own_process:
         with simulator_process() as base_url:
-            rows += measure("own process", base_url, args.seed, args.raw_requests)
+            rows += measure("own process", base_url, args.seed, args.raw_requests, args.depth)
 
     width = max(len(k) for k, _ in rows)
     print(f"{'measure':<{width}}  value")

@@ -5,12 +5,23 @@ Without ``--fota-base-url`` it only registers its options: nothing is imported b
 item is added, so it cannot slow or disturb other test runs. The suite runs lazily, when the first
 FOTA item runs, for the rules still selected after ``-k``/``--deselect`` — ``-k POST`` runs only the
 POST checks — and its report (or its abort) is cached for the rest of the session.
+
+Under pytest-xdist (``-n N``) the suite still runs exactly once per session: in the controller,
+before the workers start, and every worker reads that one report. Workers never test the target
+themselves: N runs at once against one target would share its devices and campaigns (and, with a
+control plane, reload each other's world mid-check), so their verdicts would differ from a serial
+run's. Under xdist the whole suite runs (``-k`` still selects which items are reported).
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import tempfile
 import warnings
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -47,12 +58,18 @@ class _Session:
         self.rules: list[str] | None = None
 
     def get_report(self) -> dict[str, Any]:
+        shared = getattr(self.config, "workerinput", {}).get(_XDIST_KEY)
+        if shared is not None and self.report is None and self.error is None:
+            # An xdist worker: the controller ran the suite (see _XdistController).
+            payload = json.loads(Path(shared).read_text(encoding="utf-8"))
+            self.report, self.error = payload.get("report"), payload.get("error")
         if self.report is None and self.error is None:
             from conformance.suite.context import Settings
             from conformance.suite.runner import ConfigError, RunAborted, run_suite
 
             seed = self.config.getoption("fota_seed")
             settings = Settings(seed=seed) if seed is not None else Settings()
+            settings = replace(settings, depth=self.config.getoption("fota_depth"))
             try:
                 self.report = run_suite(self.base_url, world=self.world, settings=settings, rules=self.rules)
             except (RunAborted, ConfigError) as exc:
@@ -64,6 +81,34 @@ class _Session:
 
 
 _KEY = pytest.StashKey[_Session]()
+_XDIST_KEY = "fota_conformance_report"
+
+
+class _XdistController:
+    """Registered in the xdist controller only: runs the suite once and hands each worker the path
+    of the report (or of the reason it could not be tested)."""
+
+    def __init__(self, state: _Session) -> None:
+        self.state = state
+        self.folder: str | None = None
+
+    def shared_report(self) -> str:
+        if self.folder is None:
+            self.folder = tempfile.mkdtemp(prefix="fota-conformance-xdist-")
+            try:
+                payload: dict[str, Any] = {"report": self.state.get_report(), "error": None}
+            except _Untestable as exc:
+                payload = {"report": None, "error": str(exc)}
+            Path(self.folder, "report.json").write_text(json.dumps(payload), encoding="utf-8")
+        return str(Path(self.folder, "report.json"))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[_XDIST_KEY] = self.shared_report()
+
+    def pytest_unconfigure(self) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -73,6 +118,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--fota-world", metavar="FILE", default=None,
                     help="world JSON (required when the target has no control plane)")
     group.addoption("--fota-seed", metavar="N", type=int, default=None, help="seed of the generated requests")
+    group.addoption("--fota-depth", choices=("quick", "default", "thorough"), default="default",
+                    help="how much input exploration (default: default; thorough for a nightly job)")
     group.addoption("--fota-report-json", metavar="FILE", default=None, help="also write the JSON report here")
 
 
@@ -94,7 +141,11 @@ def pytest_configure(config: pytest.Config) -> None:
             check_writable(report_path)
     except (ConfigError, WorldError, ReportError) as exc:
         raise pytest.UsageError(f"fota-conformance: {exc}") from None
-    config.stash[_KEY] = _Session(config, base_url, world)
+    state = config.stash[_KEY] = _Session(config, base_url, world)
+    xdist_controller = config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput") \
+        and (config.getoption("numprocesses", None) or config.getoption("dist", "no") != "no")
+    if xdist_controller:
+        config.pluginmanager.register(_XdistController(state), "fota-conformance-xdist")
 
 
 class FotaCollector(pytest.Collector):
@@ -178,8 +229,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(_KEY, None)
     path = session.config.getoption("fota_report_json", None)
-    if state is None or state.report is None or not path:
-        return
+    if state is None or state.report is None or not path or hasattr(session.config, "workerinput"):
+        return  # under xdist the controller, which ran the suite, writes the report
     from conformance.report.jsonio import write_report
 
     write_report(state.report, path)

@@ -59,7 +59,12 @@ def register(sub: Any) -> None:
                      help="without a control plane: wait at most this long for RequestPending to be decided "
                      f"(default {d.poll_total:g}; polling stops as soon as it is)")
     run.add_argument("--examples", type=_count, default=d.examples, metavar="N",
-                     help=f"Hypothesis examples per operation (default {d.examples})")
+                     help=f"requests per operation built from the world (default {d.examples}); random "
+                          "negative ones drawn by Hypothesis: a tenth of N (quick), a fifth (default), ten "
+                          "times N (thorough)")
+    run.add_argument("--depth", choices=("quick", "default", "thorough"), default=d.depth,
+                     help="how much input exploration: quick (a smoke gate), default (the CI gate, a few "
+                          "seconds), thorough (a nightly job: minutes)")
     run.add_argument("--require-tested", action="store_true",
                      help="fail the gate (exit 1) when any rule could not be tested (e.g. needs the clock, "
                      "too few devices); rules left out with --rules do not count")
@@ -88,7 +93,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     world = load_world(args.world)
     check_outputs(args.report_json, args.junit_xml, args.markdown, args.record_cassette)
     settings = Settings(timeout=args.timeout, seed=args.seed, max_campaigns=args.max_campaigns,
-                        poll_interval=args.poll_interval, poll_total=args.poll_total, examples=args.examples)
+                        poll_interval=args.poll_interval, poll_total=args.poll_total, examples=args.examples,
+                        depth=args.depth)
     progress = None if args.quiet else Progress(sys.stderr)
     try:
         with _terminated_as_interrupt(), _recording(args.record_cassette, world):

@@ -125,6 +125,8 @@ def verdict_line(report: Mapping[str, Any]) -> str:
         extra.append(f"{report['requests']} requests")
     if report.get("seed") is not None:
         extra.append(f"seed {report['seed']}")
+    if report.get("depth"):
+        extra.append(f"depth {report['depth']}")
     tail = f" ({', '.join(extra)})" if extra else ""
     cov = report.get("coverage")
     if isinstance(cov, Mapping) and cov.get("line"):

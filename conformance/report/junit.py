@@ -52,7 +52,7 @@ def render_junit(report: Mapping[str, Any], *, suite_name: str = "fota-conforman
                           errors="0", skipped=str(c["skipped"]), time=duration,
                           timestamp=_clean(report.get("generated_at", "")))
     props = ET.SubElement(suite, "properties")
-    for key in ("target", "control_plane", "conformant", "seed", "requests", "suite_version"):
+    for key in ("target", "control_plane", "conformant", "seed", "depth", "requests", "suite_version"):
         if key in report:
             value = report[key]
             text = str(value).lower() if isinstance(value, bool) else str(value)

@@ -56,7 +56,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         out += [f"> **{_cell(notice)}**", ""]
     meta = [("target" if not client else "judged", f"`{report.get('target', '?')}`"),
             ("control plane", "yes" if report.get("control_plane") else "no (black-box)"),
-            *([] if client else [("seed", f"`{report.get('seed')}`")]),
+            *([] if client else [("seed", f"`{report.get('seed')}`"), ("depth", report.get("depth", "default"))]),
             ("suite version", report.get("suite_version", "?")),
             ("generated", report.get("generated_at", "?"))]
     if report.get("selected_rules"):

@@ -125,6 +125,10 @@ class _Api:
         if "idempotency-key" in req.headers and self.profile.fault("wire04-reject-idempotency-key"):
             # FAULT wire04-reject-idempotency-key: an unknown header is treated as an error (WIRE-04).
             raise invalid("Idempotency-Key", "header not supported")
+        if (self.profile.fault("wire02-crash-on-long-header")
+                and any(len(req.headers.get(h, "")) > 4096 for h in ("authorization", "vz-m2m-token"))):
+            # FAULT wire02-crash-on-long-header: a fixed-size token buffer overflows (WIRE-02).
+            raise _Raw(Response(b"Internal Server Error", status_code=500, media_type="text/plain"))
         cred = self.sim.authenticate(req.headers.get("authorization"), req.headers.get("vz-m2m-token"))
         if op != SCHEDULE:
             self.schemas.check_path(op, req.path)
@@ -135,7 +139,7 @@ class _Api:
             return self.sim.cancel(cred, account, upgrade_id)
         body = self._body(op, req)
         if op == SCHEDULE:
-            return self.sim.schedule(cred, parse_schedule(body))
+            return self.sim.schedule(cred, parse_schedule(body, self.profile))
         kind, imeis = parse_change(body)
         return self.sim.change(cred, account, upgrade_id, kind, imeis)
 
@@ -154,9 +158,15 @@ class _Api:
                 # FAULT wire05-422-detail: a framework's default answer, not the vendor's (WIRE-05).
                 raise _Raw(self.reply(422, {"detail": exc.body["errorMessage"]})) from None
             raise
+        if self.profile.fault("wire02-crash-on-duplicate-key") and _has_duplicate_keys(req.body):
+            # FAULT wire02-crash-on-duplicate-key: a strict parser's exception escapes (WIRE-02).
+            raise _Raw(Response(b"Internal Server Error", status_code=500, media_type="text/plain"))
         if not isinstance(data, dict):
             raise invalid("body", f"expected a JSON object, got {_json_kind(data)}")
         devices = data.get("deviceList")
+        if isinstance(devices, list) and len(devices) > 1000 and self.profile.fault("wire02-crash-on-long-device-list"):
+            # FAULT wire02-crash-on-long-device-list: a batch past the database's limit fails (WIRE-02).
+            raise _Raw(Response(b"Internal Server Error", status_code=500, media_type="text/plain"))
         if (isinstance(devices, list) and self.profile.fault("wire02-crash-on-number-imei")
                 and any(isinstance(d, int | float) and not isinstance(d, bool) for d in devices)):
             # FAULT wire02-crash-on-number-imei: an unchecked int in a string-only path crashes (WIRE-02).
@@ -167,7 +177,7 @@ class _Api:
             if unknown:
                 # FAULT wire04-reject-unknown-field: a strict schema refuses extra fields (WIRE-04 SHOULD).
                 raise invalid(unknown[0], "unknown field")
-        self.schemas.check_body(op, body, allow_empty_device_list=allow_empty)
+        self.schemas.check_body(op, body, allow_empty_device_list=allow_empty, profile=self.profile)
         return body
 
     def _rewrite(self, op: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -183,6 +193,13 @@ class _Api:
                 # FAULT post03-devicelist-ignored: the unknown key is dropped and the campaign is
                 # created without devices (POST-03).
                 body["deviceList"], allow_empty = [], True
+        if isinstance(body.get("deviceList"), list) and self.profile.fault("post03-null-device-skipped"):
+            # FAULT post03-null-device-skipped: nulls are filtered out, not refused (POST-03).
+            body["deviceList"] = [d for d in body["deviceList"] if d is not None] or body["deviceList"]
+        if (op == CHANGE and isinstance(body.get("type"), str)
+                and self.profile.fault("put06-type-whitespace-stripped")):
+            # FAULT put06-type-whitespace-stripped: a lenient enum reading (PUT-06).
+            body["type"] = body["type"].strip()
         if op == CHANGE and self.profile.fault("put06-type-unchecked"):
             # FAULT put06-type-unchecked: whatever is not "remove" appends (PUT-06).
             body["type"] = "remove" if body.get("type") == "remove" else "append"
@@ -260,6 +277,23 @@ class _Raw(Exception):
     def __init__(self, response: Response) -> None:
         super().__init__(response.status_code)
         self.response = response
+
+
+def _has_duplicate_keys(raw: bytes) -> bool:
+    """Whether some JSON object in ``raw`` names deviceList twice (only asked by a planted fault:
+    its parser gathers a repeated key's values into a list, which the code after it cannot take)."""
+    seen = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal seen
+        seen = seen or [k for k, _ in items].count("deviceList") > 1
+        return dict(items)
+
+    try:
+        json.loads(raw, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return False
+    return seen
 
 
 def _reject_constant(name: str) -> Any:

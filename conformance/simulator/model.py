@@ -251,6 +251,9 @@ class Simulator:
                                           "VZ-M2M-Token: the header is missing; send the sessionToken "
                                           "of POST /m2m/v1/session/login")
             match = next((c for c in candidates if c.m2m == m2m_token), None)
+            if match is None and self._profile.fault("auth03-m2m-case-insensitive"):
+                # FAULT auth03-m2m-case-insensitive: the session token is compared ignoring case (AUTH-03).
+                match = next((c for c in candidates if c.m2m.casefold() == m2m_token.casefold()), None)
             if match is None:
                 raise self._session_error("UnifiedWebService.REQUEST_FAILED.SessionToken.Expired",
                                           "VZ-M2M-Token: The Session has expired.")
@@ -386,7 +389,10 @@ class Simulator:
         for i, imei in enumerate(imeis):
             if kind == "append":
                 reason = device_problem(imei, acct, c.firmware, self._versions)
-                if reason is None and imei in present:
+                # FAULT put03-duplicate-append-succeeds: "already in" looks at the campaign as it was
+                # before this request, so a device listed twice is reported added twice (PUT-03).
+                known = c.devices if self._profile.fault("put03-duplicate-append-succeeds") else present
+                if reason is None and imei in known:
                     if self._profile.fault("put03-false-success"):
                         # FAULT put03-false-success: success reported for a device not added (PUT-03).
                         items.append(change_item(imei, ADD_OK, "Device added Successfully", self._profile))

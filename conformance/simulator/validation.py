@@ -12,8 +12,10 @@ the model rejects such devices itself, the way the vendor does ("Invalid Device 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import date
+from contextlib import suppress
+from datetime import date, timedelta
 from typing import Any
 
 from jsonschema.exceptions import ValidationError, best_match
@@ -21,6 +23,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from conformance.simulator.campaign import ScheduleRequest
 from conformance.simulator.errors import invalid
 from conformance.simulator.model import ChangeKind
+from conformance.simulator.profile import Profile
 from conformance.spec.openapi import Document, escape
 
 __all__ = ["RequestSchemas", "parse_change", "parse_schedule"]
@@ -79,12 +82,16 @@ class RequestSchemas:
     def body_fields(self, operation_id: str) -> frozenset[str]:
         return frozenset(self.body_schema(operation_id).get("properties", {}))
 
-    def check_body(self, operation_id: str, body: Any, *, allow_empty_device_list: bool = False) -> None:
+    def check_body(self, operation_id: str, body: Any, *, allow_empty_device_list: bool = False,
+                   profile: Profile | None = None) -> None:
         """Raise a 400 ApiError naming the first structural problem of ``body``."""
 
         def relevant(e: ValidationError) -> bool:
             if e.validator == "pattern" and e.schema.get("x-fota-semantic-only"):
                 return False
+            if e.validator == "format" and e.validator_value == "date" and profile is not None \
+                    and _lenient_date(e.instance, profile) is not None:
+                return False  # a planted lenient date reading (see _lenient_date)
             return not (allow_empty_device_list and e.validator == "minItems" and list(e.path) == ["deviceList"])
 
         self.body_schema(operation_id)  # a KeyError naming the operation when the document lacks it
@@ -113,27 +120,63 @@ def _refusal(error: ValidationError) -> Exception:
 
 # --- from a checked body to the model's arguments ------------------------------------------------
 
-def _date(body: Mapping[str, Any], key: str) -> date | None:
+def _lenient_date(value: object, profile: Profile) -> date | None:
+    """What the planted lenient date readings make of a value that is no YYYY-MM-DD date."""
+    if not isinstance(value, str):
+        return None
+    if profile.fault("post03-unicode-digit-date"):
+        # FAULT post03-unicode-digit-date: digits of any script are read as digits (POST-03).
+        value = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in value)
+        with suppress(ValueError):
+            return date.fromisoformat(value) if _DATE.fullmatch(value) else None
+    if profile.fault("post03-impossible-date-rolled") and _DATE.fullmatch(value):
+        # FAULT post03-impossible-date-rolled: the day may overflow into the next month (POST-03).
+        year, month, day = (int(part) for part in value.split("-"))
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            with suppress(ValueError, OverflowError):
+                return date(year, month, 1) + timedelta(days=day - 1)
+    return None
+
+
+def _date(body: Mapping[str, Any], key: str, profile: Profile) -> date | None:
     value = body.get(key)
     if value is None:
         return None
+    parsed: date | None = None
     # Stricter than date.fromisoformat, which also takes 20180401 and week dates.
-    try:
+    with suppress(ValueError):
         if isinstance(value, str) and _DATE.fullmatch(value):
-            return date.fromisoformat(value)
-    except ValueError:
-        pass
-    raise invalid(key, f"{value!r} is not a YYYY-MM-DD date")
+            parsed = date.fromisoformat(value)
+    parsed = parsed or _lenient_date(value, profile)
+    if parsed is None:
+        raise invalid(key, f"{value!r} is not a YYYY-MM-DD date")
+    if parsed.year == 9999 and profile.fault("wire02-crash-on-extreme-date"):
+        # FAULT wire02-crash-on-extreme-date: "the day after" overflows and escapes as a 500 (WIRE-02).
+        raise invalid(key, "OverflowError: date value out of range", status=500)
+    return parsed
 
 
-def parse_schedule(body: Mapping[str, Any]) -> ScheduleRequest:
+def _ascii_imei(imei: str) -> str:
+    return "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in imei)
+
+
+def parse_schedule(body: Mapping[str, Any], profile: Profile | None = None) -> ScheduleRequest:
     """A checked FirmwareUpgradeRequest body as the model's ScheduleRequest (unknown fields dropped)."""
-    start = _date(body, "startDate")
+    profile = profile or Profile()
+    start = _date(body, "startDate", profile)
     if start is None:
         raise invalid("startDate", "a required property is missing")
     firmware_to = body.get("firmwareTo")
+    if firmware_to == "" and profile.fault("post04-empty-firmware-to-ignored"):
+        # FAULT post04-empty-firmware-to-ignored: a falsy test takes "" for absent (POST-04).
+        firmware_to = None
+    devices = tuple(body["deviceList"])
+    if profile.fault("post04-unicode-digit-imei"):
+        # FAULT post04-unicode-digit-imei: IMEIs are normalised to ASCII digits, so "…٥" names
+        # device "…5" and a malformed request schedules a real device (POST-04).
+        devices = tuple(_ascii_imei(d) for d in devices)
     return ScheduleRequest(account=body["accountName"], firmware_name=body["firmwareName"], start_date=start,
-                           end_date=_date(body, "endDate"), devices=tuple(body["deviceList"]),
+                           end_date=_date(body, "endDate", profile), devices=devices,
                            firmware_to=firmware_to if isinstance(firmware_to, str) else None)
 
 

@@ -76,6 +76,8 @@ class Settings:
     examples: int = 25
     #: Steps per run of the stateful (model-based) lifecycle exploration.
     stateful_steps: int = 25
+    #: How much input exploration: quick, default or thorough (conformance.suite.depth).
+    depth: str = "default"
 
 
 class ControlPlane:

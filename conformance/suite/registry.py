@@ -21,7 +21,7 @@ __all__ = ["CHECKS", "CheckFn", "CheckSpec", "check", "checks_for", "load_checks
 CheckFn = Callable[[Ctx], None]
 
 #: The rule families, in the order the runner runs them (cheap and stateless first).
-FAMILIES = ("wire", "auth", "post", "put", "lifecycle", "sim", "schema", "stateful")
+FAMILIES = ("wire", "auth", "post", "put", "lifecycle", "sim", "schema", "inputs", "stateful")
 
 
 @dataclass(frozen=True, slots=True)

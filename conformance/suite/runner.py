@@ -30,10 +30,12 @@ from conformance.suite.context import (
     suite_world,
 )
 from conformance.suite.coverage import coverage
+from conformance.suite.depth import DEPTHS
 from conformance.suite.http import Client, TargetUnreachable
 from conformance.suite.pool import Pool
 from conformance.suite.registry import CheckSpec, load_checks
 from conformance.suite.results import REPORT_VERSION, Outcome, Results, mask_all, rule_entries, summary
+from conformance.suite.scratch import hypothesis_scratch
 
 __all__ = ["REPORT_VERSION", "ConfigError", "Progress", "RunAborted", "RunInterrupted", "expand_rules",
            "run_suite", "validate_base_url"]
@@ -155,6 +157,8 @@ def _validate_settings(settings: Settings) -> None:
         raise ConfigError("poll_interval must be positive and poll_total not negative")
     if settings.examples < 1 or settings.stateful_steps < 1:
         raise ConfigError("examples and stateful_steps must be at least 1")
+    if settings.depth not in DEPTHS:
+        raise ConfigError(f"unknown depth {settings.depth!r} (known: {', '.join(DEPTHS)})")
 
 
 def _select(checks: dict[str, CheckSpec], rules: list[str] | None) -> list[CheckSpec]:
@@ -228,7 +232,8 @@ def run_suite(base_url: str, *, world: World | None = None, settings: Settings |
         if not has_control:
             selected = _black_box_order(selected)
         try:
-            _run_checks(run, selected, progress)
+            with hypothesis_scratch():  # nothing of Hypothesis's lands in the user's folder
+                _run_checks(run, selected, progress)
         except TargetUnreachable as exc:
             run.aborted = {"kind": "unreachable", "reason": f"the target stopped answering: {_one_line(str(exc))}"}
         except KeyboardInterrupt:
@@ -423,13 +428,14 @@ def _report(run: _Run, base_url: str, has_control: bool, duration: float,
         "target": base_url,
         "control_plane": has_control,
         "seed": s.seed,
+        "depth": s.depth,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "duration_s": round(duration, 3),
         "requests": run.client.count,
         "selected_rules": rules,
         "settings": {"timeout": s.timeout, "max_campaigns": s.max_campaigns, "min_lead_days": s.min_lead_days,
                      "poll_interval": s.poll_interval, "poll_total": s.poll_total, "examples": s.examples,
-                     "stateful_steps": s.stateful_steps},
+                     "stateful_steps": s.stateful_steps, "depth": s.depth},
         "summary": summary(verdicts),
         "created_campaigns": len(run.ledger.created),
         "cancelled_campaigns": run.cancelled,

@@ -128,7 +128,43 @@ def _unknown_field(api: Api) -> int:
     return api.schedule(body(FIT[:1], note="x")).status_code
 
 
+_ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def _duplicate_device_list_key(api: Api) -> int:
+    text = json.dumps(body(FIT[:1]))
+    return api.schedule(content=(text[:-1] + f', "deviceList": ["{FIT[1]}"]}}').encode()).status_code
+
+
+def _append_twice(api: Api) -> list[str]:
+    answer = api.change(api.create(FIT[:1]), "append", [FIT[1], FIT[1]]).json()
+    return [item["status"] for item in answer["deviceList"]]
+
+
 FAULT_PROBES: dict[str, Probe] = {
+    "wire02-crash-on-long-header": Probe(lambda api: api.schedule(
+        headers={"Authorization": "Bearer " + "x" * 5000, "VZ-M2M-Token": "m2m-alpha"}).status_code, 401, 500),
+    "wire02-crash-on-long-device-list": Probe(
+        lambda api: api.schedule(body([f"35{i:013d}" for i in range(1001)])).status_code, 200, 500),
+    "wire02-crash-on-duplicate-key": Probe(_duplicate_device_list_key, 200, 500),
+    "wire02-crash-on-extreme-date": Probe(
+        lambda api: api.schedule(body(FIT[:1], endDate="9999-12-31")).status_code, 200, 500),
+    "auth03-m2m-case-insensitive": Probe(lambda api: api.schedule(
+        headers={"Authorization": "Bearer bearer-alpha", "VZ-M2M-Token": "M2M-ALPHA"}).status_code, 400, 200),
+    "post03-impossible-date-rolled": Probe(
+        lambda api: api.schedule(body(FIT[:1], startDate="2027-02-30")).status_code, 400, 200),
+    "post03-unicode-digit-date": Probe(
+        lambda api: api.schedule(body(FIT[:1], startDate=day(2).translate(_ARABIC))).status_code, 400, 200),
+    "post03-null-device-skipped": Probe(lambda api: api.schedule(body([FIT[0], None])).status_code, 400, 200),
+    "post04-unicode-digit-imei": Probe(
+        lambda api: _lifecycle(api, [FIT[0][:-1] + FIT[0][-1].translate(_ARABIC)], [0]), ["RequestFailed"],
+        ["Queued"]),
+    "post04-empty-firmware-to-ignored": Probe(lambda api: _lifecycle(api, FIT[:1], [0], firmwareTo=""),
+                                              ["RequestFailed"], ["Queued"]),
+    "put03-duplicate-append-succeeds": Probe(_append_twice, ["AddDeviceSucceed", "AddDeviceFailed"],
+                                             ["AddDeviceSucceed", "AddDeviceSucceed"]),
+    "put06-type-whitespace-stripped": Probe(
+        lambda api: api.change(api.create(FIT[:1]), " append", FIT[1:2]).status_code, 400, 200),
     "wire01-text-errors": Probe(lambda api: _media(api, api.schedule({})), "application/json",
                                  "text/plain; charset=utf-8"),
     "wire01-text-started-details": Probe(_started_details_media, ("application/json", "application/json"),

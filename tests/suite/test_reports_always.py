@@ -84,8 +84,10 @@ def test_a_crashing_check_still_gets_every_report(tmp_path: Path, monkeypatch: p
     def crash(ctx: Any) -> None:
         raise NotImplementedError("a check of the suite is broken")
 
-    monkeypatch.setitem(CHECKS, name, CHECKS[name].__class__(**{**{f: getattr(CHECKS[name], f) for f in (
-        "name", "rules", "needs_control", "fresh_world", "doc")}, "func": crash}))
+    # Every check that tests AUTH-02 is broken, so that nothing else exercises it.
+    for broken in [n for n, spec in CHECKS.items() if "AUTH-02" in spec.rules]:
+        monkeypatch.setitem(CHECKS, broken, CHECKS[broken].__class__(**{**{f: getattr(CHECKS[broken], f) for f in (
+            "name", "rules", "needs_control", "fresh_world", "doc")}, "func": crash}))
     world = write_world(tmp_path / "world.json")
     with field_simulator() as sim:
         code = main(["run", "--base-url", sim.base_url, "--world", str(world), "-q", "--rules", "AUTH",
