@@ -3,6 +3,7 @@ them like the suite would; recording a live run leaves no token behind; bad inpu
 
 from __future__ import annotations
 
+import json as json_module
 import re
 import sys
 from pathlib import Path
@@ -209,3 +210,26 @@ def test_plain_vcrpy_cassette_without_our_marker_is_accepted(tmp_path: Path) -> 
     del data["metadata"]
     report = check_cassette(_write(tmp_path, "plain.yaml", yaml.safe_dump(data)))
     assert report["conformant"] is True
+
+
+def _first_accepted_post(data: dict) -> dict:  # type: ignore[type-arg]
+    return next(ix for ix in data["interactions"]
+                if ix["request"]["method"] == "POST" and ix["response"]["status"]["code"] == 200)
+
+
+@pytest.mark.parametrize("duplicate, fails", [(True, False), (False, True)], ids=["duplicate-imei", "dropped-imei"])
+def test_post01_judges_only_requests_that_could_be_valid(tmp_path: Path, duplicate: bool, fails: bool) -> None:
+    """An accepted request with a duplicate IMEI is POST-04's "accepted, then RequestFailed" branch:
+    answering it with the device listed once is no POST-01 failure (a false alarm an independent
+    implementation found). The same answer to a valid request of two devices still fails POST-01."""
+    data = yaml.safe_load(REFERENCE.read_text(encoding="utf-8"))
+    ix = _first_accepted_post(data)
+    request = json_module.loads(ix["request"]["body"])
+    answer = json_module.loads(ix["response"]["body"]["string"])
+    first = request["deviceList"][0]
+    request["deviceList"] = [first, first] if duplicate else [first, "990000000000999"]
+    answer["deviceList"] = [item for item in answer["deviceList"] if item["deviceId"] == first][:1]
+    ix["request"]["body"] = json_module.dumps(request)
+    ix["response"]["body"]["string"] = json_module.dumps(answer)
+    report = check_cassette(_write(tmp_path, "edited.yaml", yaml.safe_dump(data)))
+    assert (report["rules"]["POST-01"]["outcome"] == "failed") is fails, report["rules"]["POST-01"]

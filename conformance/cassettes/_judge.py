@@ -49,6 +49,7 @@ from conformance.suite.oracle import (
     items_of,
     reason_key_problem,
     schedule_answer_problems,
+    visibly_semantic,
     universal_problems,
 )
 from conformance.suite.results import REPORT_VERSION, Results, rule_entries, summary
@@ -206,6 +207,10 @@ class _Judge:
     def post_echo(self, ix: Ix, data: dict[str, Any]) -> None:
         """POST-01's faithfulness: what the recorded request asked for comes back, RequestPending."""
         request = ix.request_data if isinstance(ix.request_data, dict) else {}
+        if visibly_semantic(request):
+            # Not a valid request: accepting it is POST-04's "accepted, then RequestFailed" branch,
+            # and POST-01's faithfulness does not apply (a target may e.g. list a duplicate once).
+            return
         wrong = schedule_answer_problems(request, ix.exchange())
         self.expect("POST-01", not wrong, "POST 200 is not a faithful RequestPending FirmwareUpgrade",
                     expected="the request's fields, status RequestPending, one RequestPending item per IMEI",

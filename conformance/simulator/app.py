@@ -115,6 +115,11 @@ class _Api:
         except _Raw as raw:
             return raw.response
         except ApiError as exc:
+            if self.profile.variant("errors-quote-request") and isinstance(exc.body.get("errorMessage"), str):
+                # VARIANT errors-quote-request: refusals quote what the client sent (its path values and
+                # body), as many real services do; that discloses nothing the client did not send.
+                quoted = " ".join([*req.path.values(), req.body.decode("utf-8", "replace")[:300]])
+                exc = ApiError(exc.status, {**exc.body, "errorMessage": f"{exc.body['errorMessage']} (request: {quoted})"})
             return self.error(exc)
         except Exception:  # WIRE-02: whatever slipped through is still a client-facing 4xx, and logged
             _log.exception("unexpected error in %s", op)

@@ -144,6 +144,9 @@ VARIANTS: dict[str, Variant] = {
         Variant("cancel-as-failed", ("LIFE-06",),
                 "a cancelled campaign stays readable with a terminal failed status instead of a 4xx"),
         Variant("extra-fields", ("WIRE-01", "LIFE-04"), "responses carry extra fields (endDate, campaign notes)"),
+        Variant("errors-quote-request", ("AUTH-04",),
+                "error messages quote the request's path values and body (IMEIs of another account the "
+                "client itself sent included)"),
     )
 }
 

@@ -28,6 +28,7 @@ __all__ = [
     "Problem",
     "device_ids",
     "error_problem",
+    "visibly_semantic",
     "is_json_media_type",
     "is_uuid",
     "item_statuses",
@@ -191,6 +192,17 @@ def _is_date(value: object) -> date | None:
         return None
 
 
+def visibly_semantic(body: Mapping[str, Any]) -> bool:
+    """The POST-04 problems a schedule request shows without a world: duplicate IMEIs, or an endDate
+    before its startDate. A recording without its world can still tell these from a valid request."""
+    devices = body.get("deviceList")
+    if isinstance(devices, list) and all(isinstance(d, str) for d in devices) and len(set(devices)) != len(devices):
+        return True
+    start = _is_date(body.get("startDate")) if isinstance(body.get("startDate"), str) else None
+    end = _is_date(body.get("endDate")) if isinstance(body.get("endDate"), str) else None
+    return start is not None and end is not None and end < start
+
+
 def schedule_validity(world: World, cred: Credential | None, body: object, today: date) -> str:
     """Classify a schedule request: ``"valid"``, ``"past-start"`` (valid but for a startDate before
     today: 200 or 400 both allowed), ``"structural"`` (POST-03: 400), ``"semantic"`` (POST-04: 400,
@@ -217,10 +229,10 @@ def schedule_validity(world: World, cred: Credential | None, body: object, today
         return "foreign"
     acc = world.account(body["accountName"])
     fw = acc.find_firmware(body["firmwareName"]) if acc else None
-    if acc is None or fw is None or len(set(devices)) != len(devices):
+    if acc is None or fw is None or visibly_semantic(body):
         return "semantic"
     if any((d := acc.find_device(i)) is None or not d.fits(fw) for i in devices):
         return "semantic"
-    if (end is not None and end < start) or body.get("firmwareTo", fw.to_version) != fw.to_version:
+    if body.get("firmwareTo", fw.to_version) != fw.to_version:
         return "semantic"
     return "past-start" if start < today else "valid"
