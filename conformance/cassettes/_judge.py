@@ -35,13 +35,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, Final
 
 from conformance.cassettes._format import METADATA_KEY, RecordedCassette
 from conformance.cassettes._format import Interaction as Ix
 from conformance.spec.lifecycle import STARTED, STATUSES, TERMINAL, Status, is_allowed_change
-from conformance.spec.openapi import Document, escape, load_openapi
+from conformance.spec.openapi import response_validator
 from conformance.spec.rules import RULES, Level
 from conformance.suite.oracle import (
     error_problem,
@@ -49,8 +48,8 @@ from conformance.suite.oracle import (
     items_of,
     reason_key_problem,
     schedule_answer_problems,
-    visibly_semantic,
     universal_problems,
+    visibly_semantic,
 )
 from conformance.suite.results import REPORT_VERSION, Results, rule_entries, summary
 
@@ -79,26 +78,6 @@ def _operation(ix: Ix) -> tuple[str, str | None, str | None] | None:
     if m and ix.method in ("GET", "PUT", "DELETE"):
         return _ITEM, m.group(1), m.group(2)
     return None
-
-
-@cache
-def _document() -> Document:
-    return Document(load_openapi())
-
-
-@cache
-def _validator(path: str, method: str, status: int) -> Any:
-    """An OAS 3.0 validator for the documented response body, or None when the status is undocumented."""
-    doc = _document()
-    at = f"/paths/{escape(path)}/{method.lower()}/responses"
-    responses = doc.at(at)
-    key = str(status) if str(status) in responses else f"{status // 100}XX"
-    if key not in responses:
-        return None
-    response, at = doc.deref(responses[key], f"{at}/{key}")
-    if "schema" not in response.get("content", {}).get("application/json", {}):
-        return None
-    return doc.validator(f"{at}/content/{escape('application/json')}/schema")
 
 
 @dataclass
@@ -154,7 +133,7 @@ class _Judge:
 
     def schema(self, ix: Ix, path: str, data: Any) -> None:
         rule_id = BODY_RULE[ix.method]
-        validator = _validator(path, ix.method, 200)
+        validator = response_validator(path, ix.method, 200)
         if validator is None:
             return
         self.r.exercised(rule_id, CHECK)

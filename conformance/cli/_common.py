@@ -17,21 +17,28 @@ from typing import Any, NoReturn, TextIO
 from conformance.report.jsonio import ReportError, check_writable, write_report, write_text
 
 __all__ = [
+    "COUNT",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_UNTESTABLE",
     "EXIT_USAGE",
+    "PORT",
     "PROG",
+    "SECONDS",
+    "SECONDS_OR_ZERO",
+    "SEED",
     "Parser",
     "Progress",
     "UsageError",
     "add_report_flags",
+    "add_simulator_flags",
     "check_outputs",
     "die",
     "load_world",
     "number",
     "profile",
+    "simulator_profile",
     "write_reports",
 ]
 
@@ -73,6 +80,31 @@ def number(kind: type[int] | type[float], *, minimum: float, exclusive: bool = F
 
     parse.__name__ = what  # argparse names the type in "invalid <name> value" messages
     return parse
+
+
+#: The bounded numbers the commands' flags take, one definition each.
+SECONDS = number(float, minimum=0, exclusive=True, what="a number of seconds")
+SECONDS_OR_ZERO = number(float, minimum=0, what="a number of seconds")
+COUNT = number(int, minimum=1, what="a whole number")
+SEED = number(int, minimum=0, what="a non-negative whole number (seed)")
+PORT = number(int, minimum=0, maximum=65535, what="a port number")
+
+
+def add_simulator_flags(parser: argparse.ArgumentParser) -> None:
+    """--simulator-fault/--simulator-variant: development flags for the commands that can test the
+    built-in simulator (no --base-url), so the project's fault tests can plant bugs on purpose."""
+    parser.add_argument("--simulator-fault", action="append", default=[], metavar="NAME",
+                        help="(development) plant this fault in the built-in simulator; see `faults`")
+    parser.add_argument("--simulator-variant", action="append", default=[], metavar="NAME",
+                        help="(development) switch on this allowed variant in the built-in simulator")
+
+
+def simulator_profile(args: argparse.Namespace) -> Any:
+    """The built-in simulator's profile from add_simulator_flags' flags; a usage error with --base-url."""
+    if args.base_url is not None and (args.simulator_fault or args.simulator_variant):
+        raise UsageError(f"--simulator-fault/--simulator-variant only apply to the built-in simulator "
+                         f"({args.command} without --base-url)")
+    return profile(args.simulator_fault, args.simulator_variant)
 
 
 def die(message: str, code: int) -> int:

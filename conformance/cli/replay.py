@@ -7,23 +7,23 @@ import sys
 from typing import Any
 
 from conformance.cli._common import (
+    COUNT,
     EXIT_INTERRUPTED,
     EXIT_UNTESTABLE,
+    SECONDS,
     Progress,
     UsageError,
     add_report_flags,
+    add_simulator_flags,
     check_outputs,
     die,
     load_world,
-    number,
-    profile,
+    simulator_profile,
     write_reports,
 )
 
 __all__ = ["register"]
 
-_seconds = number(float, minimum=0, exclusive=True, what="a number of seconds")
-_count = number(int, minimum=1, what="a whole number")
 
 
 def register(sub: Any) -> None:
@@ -45,14 +45,11 @@ def register(sub: Any) -> None:
     rp.add_argument("--world", metavar="FILE",
                     help="world JSON (docs/simulator-contract.md); required without a control plane")
     add_report_flags(rp)
-    rp.add_argument("--max-campaigns", type=_count, default=d.max_campaigns, metavar="N",
+    rp.add_argument("--max-campaigns", type=COUNT, default=d.max_campaigns, metavar="N",
                     help=f"black-box safety: create at most N campaigns (default {d.max_campaigns})")
-    rp.add_argument("--timeout", type=_seconds, default=d.timeout, metavar="S",
+    rp.add_argument("--timeout", type=SECONDS, default=d.timeout, metavar="S",
                     help=f"per-request timeout in seconds (default {d.timeout:g})")
-    rp.add_argument("--simulator-fault", action="append", default=[], metavar="NAME",
-                    help="(development) plant this fault in the built-in simulator; see `faults`")
-    rp.add_argument("--simulator-variant", action="append", default=[], metavar="NAME",
-                    help="(development) switch on this allowed variant in the built-in simulator")
+    add_simulator_flags(rp)
     rp.set_defaults(handler=_cmd_replay)
 
 
@@ -61,16 +58,14 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from conformance.replay import ReplaySettings, replay
     from conformance.suite.runner import ConfigError, RunAborted, validate_base_url
 
-    if args.base_url is not None and (args.simulator_fault or args.simulator_variant):
-        raise UsageError("--simulator-fault/--simulator-variant only apply to the built-in simulator "
-                         "(replay without --base-url)")
+    simulator_profile(args)  # refuse --simulator-* with --base-url before reading anything
     try:
         base_url = validate_base_url(args.base_url) if args.base_url is not None else None
         cassettes = [load_cassette(path) for path in args.cassettes]
     except (ConfigError, CassetteError) as exc:
         raise UsageError(str(exc)) from None
     world = load_world(args.world)
-    prof = profile(args.simulator_fault, args.simulator_variant)
+    prof = simulator_profile(args)
     check_outputs(args.report_json, args.junit_xml, args.markdown)
     settings = ReplaySettings(timeout=args.timeout, max_campaigns=args.max_campaigns)
     progress = None if args.quiet else Progress(sys.stderr)

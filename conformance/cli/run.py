@@ -11,27 +11,27 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from conformance.cli._common import (
+    COUNT,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_UNTESTABLE,
+    SECONDS,
+    SECONDS_OR_ZERO,
+    SEED,
     Progress,
     UsageError,
     add_report_flags,
+    add_simulator_flags,
     check_outputs,
     die,
     load_world,
-    number,
-    profile,
+    simulator_profile,
     write_reports,
 )
 
 __all__ = ["register"]
 
-_seconds = number(float, minimum=0, exclusive=True, what="a number of seconds")
-_seconds_or_zero = number(float, minimum=0, what="a number of seconds")
-_count = number(int, minimum=1, what="a whole number")
-_seed = number(int, minimum=0, what="a non-negative whole number (seed)")
 
 
 def register(sub: Any) -> None:
@@ -45,20 +45,20 @@ def register(sub: Any) -> None:
     run.add_argument("--world", metavar="FILE",
                      help="world JSON (docs/simulator-contract.md); required without a control plane")
     add_report_flags(run)
-    run.add_argument("--seed", type=_seed, default=d.seed, metavar="N",
+    run.add_argument("--seed", type=SEED, default=d.seed, metavar="N",
                      help=f"seed of the generated requests (default {d.seed})")
     run.add_argument("--rules", metavar="ID[,ID…]", action="append",
                      help="only these rules or families (POST-01,AUTH or LIFE); repeatable")
-    run.add_argument("--max-campaigns", type=_count, default=d.max_campaigns, metavar="N",
+    run.add_argument("--max-campaigns", type=COUNT, default=d.max_campaigns, metavar="N",
                      help=f"black-box safety: create at most N campaigns (default {d.max_campaigns})")
-    run.add_argument("--timeout", type=_seconds, default=d.timeout, metavar="S",
+    run.add_argument("--timeout", type=SECONDS, default=d.timeout, metavar="S",
                      help=f"per-request timeout in seconds (default {d.timeout:g})")
-    run.add_argument("--poll-interval", type=_seconds, default=d.poll_interval, metavar="S",
+    run.add_argument("--poll-interval", type=SECONDS, default=d.poll_interval, metavar="S",
                      help=f"without a control plane: poll campaign status this often (default {d.poll_interval:g})")
-    run.add_argument("--poll-total", type=_seconds_or_zero, default=d.poll_total, metavar="S",
+    run.add_argument("--poll-total", type=SECONDS_OR_ZERO, default=d.poll_total, metavar="S",
                      help="without a control plane: wait at most this long for RequestPending to be decided "
                      f"(default {d.poll_total:g}; polling stops as soon as it is)")
-    run.add_argument("--examples", type=_count, default=d.examples, metavar="N",
+    run.add_argument("--examples", type=COUNT, default=d.examples, metavar="N",
                      help=f"requests per operation built from the world (default {d.examples}); random "
                           "negative ones drawn by Hypothesis: a tenth of N (quick), a fifth (default), ten "
                           "times N (thorough)")
@@ -71,10 +71,7 @@ def register(sub: Any) -> None:
     run.add_argument("--record-cassette", metavar="FILE",
                      help="record every request of the run as a vcrpy cassette (tokens filtered)")
     # Development flags, for the project's fault tests: test a simulator with bugs planted on purpose.
-    run.add_argument("--simulator-fault", action="append", default=[], metavar="NAME",
-                     help="(development) plant this fault in the built-in simulator; see `faults`")
-    run.add_argument("--simulator-variant", action="append", default=[], metavar="NAME",
-                     help="(development) switch on this allowed variant in the built-in simulator")
+    add_simulator_flags(run)
     run.set_defaults(handler=_cmd_run)
 
 
@@ -82,9 +79,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.suite.context import Settings
     from conformance.suite.runner import ConfigError, RunAborted, expand_rules, validate_base_url
 
-    if args.base_url is not None and (args.simulator_fault or args.simulator_variant):
-        raise UsageError("--simulator-fault/--simulator-variant only apply to the built-in simulator "
-                         "(run without --base-url)")
+    simulator_profile(args)  # refuse --simulator-* with --base-url before anything else
     try:
         base_url = validate_base_url(args.base_url) if args.base_url is not None else None
         rules = expand_rules(r for item in args.rules for r in item.split(",")) if args.rules else None
@@ -180,7 +175,7 @@ def _recording(path: str | None, world: Any) -> AbstractContextManager[Any]:
 def _run_on_simulator(args: argparse.Namespace, world: Any, settings: Any, rules: list[str] | None,
                       progress: Any) -> dict[str, Any]:
     """The zero-setup demonstration: the reference simulator on a free loopback port."""
-    prof = profile(args.simulator_fault, args.simulator_variant)
+    prof = simulator_profile(args)
     from conformance.simulator.server import SimulatorStartError, start
     from conformance.suite.runner import RunAborted, run_suite
 

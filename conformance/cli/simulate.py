@@ -14,18 +14,17 @@ from urllib.parse import urlsplit
 from conformance.cli._common import (
     EXIT_OK,
     EXIT_UNTESTABLE,
+    PORT,
     UsageError,
     check_outputs,
     die,
     load_world,
-    number,
     profile,
     write_reports,
 )
 
 __all__ = ["register"]
 
-_port = number(int, minimum=0, maximum=65535, what="a port number")
 
 
 def register(sub: Any) -> None:
@@ -34,7 +33,7 @@ def register(sub: Any) -> None:
                                      "With --strict, also judge every request a client sends (the CLIENT "
                                      "rules) and write the client report when stopped (Ctrl-C or SIGTERM).")
     sim.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    sim.add_argument("--port", type=_port, default=8080, help="port (default 8080; 0 picks a free one)")
+    sim.add_argument("--port", type=PORT, default=8080, help="port (default 8080; 0 picks a free one)")
     sim.add_argument("--world", metavar="FILE", help="world JSON to start with (default: the built-in one)")
     sim.add_argument("--fault", action="append", default=[], metavar="NAME", help="plant a fault; repeatable")
     sim.add_argument("--variant", action="append", default=[], metavar="NAME",

@@ -119,7 +119,8 @@ class _Api:
                 # VARIANT errors-quote-request: refusals quote what the client sent (its path values and
                 # body), as many real services do; that discloses nothing the client did not send.
                 quoted = " ".join([*req.path.values(), req.body.decode("utf-8", "replace")[:300]])
-                exc = ApiError(exc.status, {**exc.body, "errorMessage": f"{exc.body['errorMessage']} (request: {quoted})"})
+                message = f"{exc.body['errorMessage']} (request: {quoted})"
+                exc = ApiError(exc.status, {**exc.body, "errorMessage": message})
             return self.error(exc)
         except Exception:  # WIRE-02: whatever slipped through is still a client-facing 4xx, and logged
             _log.exception("unexpected error in %s", op)

@@ -28,7 +28,6 @@ __all__ = [
     "Problem",
     "device_ids",
     "error_problem",
-    "visibly_semantic",
     "is_json_media_type",
     "is_uuid",
     "item_statuses",
@@ -38,6 +37,7 @@ __all__ = [
     "schedule_answer_problems",
     "schedule_validity",
     "universal_problems",
+    "visibly_semantic",
 ]
 
 PUT_SUCCESS: Final = frozenset({"AddDeviceSucceed", "RemoveDeviceSucceed"})

@@ -253,6 +253,8 @@ VARIANT_PROBES: dict[str, Probe] = {
     "cancel-as-request-failed": Probe(_cancel_queued, "<400>", "RequestFailed"),
     "extra-fields": Probe(lambda api: {"endDate", "notes"} <= set(api.schedule(body(endDate=day(9))).json()),
                           False, True),
+    "errors-quote-request": Probe(lambda api: "(request: " in api.get(NEVER_ISSUED).json()["errorMessage"],
+                                  False, True),
 }
 
 
