@@ -25,7 +25,6 @@ from conformance.cli._common import (
 __all__ = ["register"]
 
 
-
 def register(sub: Any) -> None:
     from conformance.replay import ReplaySettings
 

@@ -33,7 +33,6 @@ from conformance.cli._common import (
 __all__ = ["register"]
 
 
-
 def register(sub: Any) -> None:
     from conformance.suite.context import Settings
 

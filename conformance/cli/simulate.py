@@ -26,7 +26,6 @@ from conformance.cli._common import (
 __all__ = ["register"]
 
 
-
 def register(sub: Any) -> None:
     sim = sub.add_parser("simulate", help="serve the reference simulator",
                          description="Serve the reference simulator (with the control plane) until Ctrl-C. "
