@@ -112,7 +112,7 @@ class Client:
         self.timeout = timeout
         self.secrets: set[str] = set(secrets)
         self._http = httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False,
-                                  limits=httpx.Limits(max_connections=64, max_keepalive_connections=16))
+                                  limits=httpx.Limits(max_connections=64, max_keepalive_connections=4))
         self._lock = threading.Lock()
         self._consecutive_errors = 0
         self._max_errors = max_consecutive_errors

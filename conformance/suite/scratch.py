@@ -13,6 +13,11 @@ machine must not pay for tables it will throw away, so every run uses a scratch 
   every code point but the surrogates — so it is written into the scratch folder, in Hypothesis's
   own cache format, before anything is generated. Were the format to change, Hypothesis would
   ignore the file and compute the table itself: slower, never wrong.
+- the second table maps Unicode categories to code points; Hypothesis computes it by asking
+  about every code point too (0.2 s of every default run, profiled). It is a fact of the Unicode
+  version of the interpreter, so the package carries it per version (``suite/unicode/``, written
+  by ``scripts/unicode_tables.py``) and it is put in the scratch folder the same way; for a
+  Unicode version the package does not carry, Hypothesis computes it.
 
 - Hypothesis also mines string and number constants from the source of every *local* module
   loaded (code outside site-packages: this package, in an editable install) and mixes them into
@@ -20,6 +25,13 @@ machine must not pay for tables it will throw away, so every run uses a scratch 
   requests from a wheel and from an editable install, and a run does not parse its own source
   (half a second of a default run, profiled). Were that internal to move, Hypothesis would mine
   as before: slower and install-dependent, never wrong.
+
+- Hypothesis describes every ``lambda`` a strategy is filtered or mapped with by finding it in
+  its source file: it parses the whole file, and schemathesis's coverage phase filters with
+  lambdas from a 4,500-line module (0.15 s of a default run, profiled). Those descriptions only
+  name strategies in Hypothesis's own error messages, which a run never shows (it reports
+  requests and answers), so during a run a lambda is described by its signature alone
+  (``lambda x: <unknown>``, Hypothesis's own text when it cannot find a source).
 
 The folder is process-wide and reference-counted (the mutation-score script runs several suites in
 threads); the previous Hypothesis home is restored when the last run ends, so a pytest session that
@@ -34,9 +46,12 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from inspect import signature
 from pathlib import Path
+from typing import Any
 
 __all__ = ["forget_local_constants", "hypothesis_scratch"]
 
@@ -44,10 +59,15 @@ _lock = threading.Lock()
 _users = 0
 _previous: Path | None = None
 _folder: Path | None = None
+_describe_lambda: Callable[[Any], str] | None = None
 
 #: Code points UTF-8 can encode (all but the surrogates U+D800–U+DFFF), and none that fail to
 #: round-trip: Hypothesis's ``(encodable, non_roundtrip)`` interval pair for the codec.
 _UTF8_TABLE = [[[0, 0xD7FF], [0xE000, sys.maxunicode]], []]
+
+
+#: The category tables the package carries, one per Unicode version (scripts/unicode_tables.py).
+_CATEGORY_TABLES = Path(__file__).parent / "unicode"
 
 
 def _seed_unicode_tables() -> None:
@@ -57,6 +77,31 @@ def _seed_unicode_tables() -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with gzip.GzipFile(path, "wb", mtime=1) as f:
         f.write(json.dumps(_UTF8_TABLE).encode())
+    categories = _CATEGORY_TABLES / f"charmap-{unicodedata.unidata_version}.json.gz"
+    if categories.is_file():
+        shutil.copyfile(categories, charmap_file())
+
+
+def _signature_only(f: Any) -> str:
+    try:
+        return f"lambda {str(signature(f))[1:-1]}: <unknown>"
+    except (TypeError, ValueError):
+        return "lambda: <unknown>"
+
+
+def _describe_lambdas_cheaply(on: bool) -> None:
+    """Swap Hypothesis's lambda description for ``_signature_only`` and back (module docstring)."""
+    global _describe_lambda
+    from hypothesis.internal import lambda_sources
+
+    if not callable(getattr(lambda_sources, "lambda_description", None)):
+        return  # moved: Hypothesis describes lambdas as before, slower, never wrong
+    if on:
+        _describe_lambda = lambda_sources.lambda_description
+        setattr(lambda_sources, "lambda_description", _signature_only)  # noqa: B010
+    elif _describe_lambda is not None:
+        setattr(lambda_sources, "lambda_description", _describe_lambda)  # noqa: B010
+        _describe_lambda = None
 
 
 def forget_local_constants() -> None:
@@ -83,6 +128,7 @@ def hypothesis_scratch() -> Iterator[None]:
             configuration.set_hypothesis_home_dir(_folder)
             with suppress(Exception):  # an internal of Hypothesis moved: it computes the table itself
                 _seed_unicode_tables()
+            _describe_lambdas_cheaply(True)
         forget_local_constants()
         _users += 1
     try:
@@ -92,6 +138,7 @@ def hypothesis_scratch() -> Iterator[None]:
             _users -= 1
             if _users == 0:
                 configuration.set_hypothesis_home_dir(_previous)
+                _describe_lambdas_cheaply(False)
                 if _folder is not None:
                     shutil.rmtree(_folder, ignore_errors=True)
                 _folder = None

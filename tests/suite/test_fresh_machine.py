@@ -8,6 +8,7 @@ temporary folder — and the same seed must send the same generated requests fro
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+TABLES = ROOT / "conformance" / "suite" / "unicode"
 
 
 def _fresh_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
@@ -60,15 +62,55 @@ print(hashlib.sha256(json.dumps([[c.method, body(c), dict(c.path_parameters or {
 """
 
 
-def test_the_same_seed_generates_the_same_requests_from_any_fresh_start(tmp_path: Path) -> None:
-    def generate(seed: int) -> str:
-        work, env = _fresh_env(tmp_path / f"run-{len(list(tmp_path.iterdir()))}")
-        proc = subprocess.run([sys.executable, "-c", _GENERATE, str(seed)], cwd=work, env=env,
-                              capture_output=True, text=True, timeout=300)
-        assert proc.returncode == 0, proc.stderr
-        assert list(work.iterdir()) == []
-        return proc.stdout.strip()
+#: The same generation with Hypothesis describing lambdas from their source, as it does by default.
+_DESCRIBING_LAMBDAS = "import conformance.suite.scratch as m; m._describe_lambdas_cheaply = lambda on: None\n"
 
-    first = generate(7)
-    assert generate(7) == first
-    assert generate(8) != first
+
+def _generate(tmp_path: Path, seed: int, prelude: str = "") -> str:
+    work, env = _fresh_env(tmp_path / f"run-{len(list(tmp_path.iterdir()))}")
+    proc = subprocess.run([sys.executable, "-c", prelude + _GENERATE, str(seed)], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert list(work.iterdir()) == []
+    return proc.stdout.strip()
+
+
+def test_the_same_seed_generates_the_same_requests_from_any_fresh_start(tmp_path: Path) -> None:
+    first = _generate(tmp_path, 7)
+    assert _generate(tmp_path, 7) == first
+    assert _generate(tmp_path, 8) != first
+
+
+def test_describing_lambdas_cheaply_changes_no_generated_request(tmp_path: Path) -> None:
+    """suite/scratch.py: only the text naming a strategy changes, never a drawn value."""
+    assert _generate(tmp_path, 7, _DESCRIBING_LAMBDAS) == _generate(tmp_path, 7)
+
+
+def test_the_shipped_unicode_category_table_is_the_one_hypothesis_computes(tmp_path: Path) -> None:
+    """The package's category table for this interpreter's Unicode version (suite/scratch.py) holds
+    exactly what Hypothesis would compute itself: seeding it changes no generated value."""
+    import unicodedata
+
+    shipped = TABLES / f"charmap-{unicodedata.unidata_version}.json.gz"
+    if not shipped.is_file():
+        pytest.skip(f"no table for Unicode {unicodedata.unidata_version}: run scripts/unicode_tables.py")
+    work, env = _fresh_env(tmp_path)  # a fresh Hypothesis home: nothing cached, the table is computed
+    code = "import json; from hypothesis.internal.charmap import charmap; print(json.dumps(sorted(charmap().items())))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=work, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(gzip.decompress(shipped.read_bytes())) == json.loads(proc.stdout)
+
+
+def test_a_run_seeds_the_category_table_instead_of_computing_it() -> None:
+    import unicodedata
+
+    from hypothesis.internal.charmap import charmap_file
+
+    from conformance.suite.scratch import hypothesis_scratch
+
+    shipped = TABLES / f"charmap-{unicodedata.unidata_version}.json.gz"
+    if not shipped.is_file():
+        pytest.skip(f"no table for Unicode {unicodedata.unidata_version}: run scripts/unicode_tables.py")
+    with hypothesis_scratch():
+        assert charmap_file().read_bytes() == shipped.read_bytes()
