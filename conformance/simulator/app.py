@@ -135,6 +135,11 @@ class _Api:
                 and any(len(req.headers.get(h, "")) > 4096 for h in ("authorization", "vz-m2m-token"))):
             # FAULT wire02-crash-on-long-header: a fixed-size token buffer overflows (WIRE-02).
             raise _Raw(Response(b"Internal Server Error", status_code=500, media_type="text/plain"))
+        body: dict[str, Any] | None = None
+        if op in (SCHEDULE, CHANGE) and self.profile.fault("auth01-body-before-auth"):
+            # FAULT auth01-body-before-auth: the service reads the body before anyone checked the
+            # credentials, so a bad body without them gets 400 instead of 401 (AUTH-01).
+            body = self._body(op, req)
         cred = self.sim.authenticate(req.headers.get("authorization"), req.headers.get("vz-m2m-token"))
         if op != SCHEDULE:
             self.schemas.check_path(op, req.path)
@@ -143,7 +148,7 @@ class _Api:
             return self.sim.details(cred, account, upgrade_id)
         if op == CANCEL:
             return self.sim.cancel(cred, account, upgrade_id)
-        body = self._body(op, req)
+        body = self._body(op, req) if body is None else body
         if op == SCHEDULE:
             return self.sim.schedule(cred, parse_schedule(body, self.profile))
         kind, imeis = parse_change(body)

@@ -59,6 +59,8 @@ FAULTS: dict[str, Fault] = {
         Fault("wire05-422-detail", "WIRE-05", "a body that is not JSON gets 422 {\"detail\": …} (framework default)"),
         Fault("auth01-bearer-optional", "AUTH-01",
               "a request without Authorization is served when VZ-M2M-Token is valid"),
+        Fault("auth01-body-before-auth", "AUTH-01",
+              "the body is validated before the credentials: a bad body without credentials gets 400"),
         Fault("auth02-any-bearer", "AUTH-02", "any Bearer token is accepted"),
         Fault("auth03-m2m-ignored", "AUTH-03", "VZ-M2M-Token is never checked"),
         Fault("auth04-no-isolation", "AUTH-04", "valid credentials of any account work on every account"),

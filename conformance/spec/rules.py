@@ -146,14 +146,18 @@ RULES: dict[str, Rule] = {
                   "no effect.",
              evidence="With a valid `VZ-M2M-Token`: no `Authorization` header, `Basic …`, the token "
                       "without a scheme, `Token <token>`, and `Bearer` with no token — each on GET, PUT, "
-                      "POST and DELETE (last) of requests that would succeed with the right credentials. "
+                      "POST and DELETE (last) of requests that would succeed with the right credentials, "
+                      "and each on POST and PUT with a body no one accepts (`{}`, and one that is not "
+                      "JSON): credentials come first, as at the vendor's gateway, which answers a missing "
+                      "bearer token with 401 before the service reads the body. "
                       "Each must be a 401 error response carrying no campaign data and no upgrade id; "
                       "afterwards the owner sees the campaign unchanged and still open."),
         Rule("AUTH-02", _M, "Unknown bearer token: 401 error response, no effect",
              text="An unknown bearer token: 401 error response, no effect.",
              evidence="With a valid `VZ-M2M-Token`: an unknown bearer token, the M2M token used as the "
                       "bearer token, and the right token with one character more — each on GET, PUT, "
-                      "POST and DELETE. Each must be a 401 error response with nothing of the campaign in "
+                      "POST and DELETE, and on POST and PUT also with a body no one accepts (credentials "
+                      "come first, see AUTH-01). Each must be a 401 error response with nothing of the campaign in "
                       "it; afterwards the campaign is unchanged and still open."),
         Rule("AUTH-03", _M, "Missing or unknown VZ-M2M-Token: 400 or 401 error response, no effect",
              has_branches=True,

@@ -180,6 +180,8 @@ FAULT_PROBES: dict[str, Probe] = {
         api.schedule(content=b"{nope")), (400, ["errorCode", "errorMessage"]), (422, ["detail"])),
     "auth01-bearer-optional": Probe(
         lambda api: api.schedule(headers={"VZ-M2M-Token": "m2m-alpha"}).status_code, 401, 200),
+    "auth01-body-before-auth": Probe(
+        lambda api: api.schedule({}, headers={"VZ-M2M-Token": "m2m-alpha"}).status_code, 401, 400),
     "auth02-any-bearer": Probe(lambda api: api.schedule(
         headers={"Authorization": "Bearer guess", "VZ-M2M-Token": "m2m-alpha"}).status_code, 401, 200),
     "auth03-m2m-ignored": Probe(

@@ -27,10 +27,19 @@ class _Probe:
     headers: dict[str, str]
 
 
+#: Bodies no reading of the rules accepts: valid JSON missing every required field, and not JSON.
+_BAD_BODIES = ((b"{}", "an empty JSON object as body"), (b"{", "a body that is not JSON"))
+
+
 def _try_everywhere(ctx: Ctx, calls: Calls, rule_id: str, probes: list[_Probe], statuses: set[int],
-                    on_status: Callable[[Exchange], None] | None = None) -> None:
+                    on_status: Callable[[Exchange], None] | None = None, *, bad_bodies: bool = False) -> None:
     """Send each probe on GET, PUT, POST and DELETE (DELETE last: a faulty target would cancel the
-    campaign); each must be an error response with one of ``statuses``; then verify no effect."""
+    campaign); each must be an error response with one of ``statuses``; then verify no effect.
+
+    ``bad_bodies``: also send each probe's POST and PUT with a body no one accepts. Credentials
+    come first whatever the body: the vendor's gateway refuses a request with a missing or wrong
+    bearer token (401) before the service reads it, so a service that validates the body first
+    and answers 400 breaks the credential rule (fault auth01-body-before-auth)."""
     c = open_campaign(calls)
     before, status_before, _ = calls.look(c)
     if before is None:
@@ -56,6 +65,13 @@ def _try_everywhere(ctx: Ctx, calls: Calls, rule_id: str, probes: list[_Probe], 
         # campaign: then another, so that no device is ever in two open campaigns.
         post_body = ctx.schedule_body(0, deviceList=fresh if ctx.unheld(fresh) else ctx.devices(1))
         sent.append(("POST", calls.schedule(post_body, creds=None, headers=probe.headers)))
+        if bad_bodies:
+            for raw, body in _BAD_BODIES:
+                what = f"{probe.what} and {body}"
+                for op, ex in (("POST", calls.schedule(raw=raw, creds=None, headers=probe.headers)),
+                               ("PUT", calls.change(c.account, c.id, raw=raw, creds=None, headers=probe.headers))):
+                    refused(op, what, ex)
+                    _no_campaign_data(ctx, rule_id, op, what, ex, c, before)
         for op, ex in sent:
             refused(op, probe.what, ex)
             _no_campaign_data(ctx, rule_id, op, probe.what, ex, c, before)
@@ -95,7 +111,7 @@ def missing_or_non_bearer_authorization_gets_401(ctx: Ctx) -> None:
         _Probe("Authorization: Token <token>", {**m2m, "Authorization": f"Token {ctx.alpha.bearer}"}),
         _Probe("Authorization: Bearer with no token", {**m2m, "Authorization": "Bearer"}),
     ]
-    _try_everywhere(ctx, ctx.calls, "AUTH-01", probes, {401})
+    _try_everywhere(ctx, ctx.calls, "AUTH-01", probes, {401}, bad_bodies=True)
 
 
 @check("AUTH-02")
@@ -107,7 +123,7 @@ def unknown_bearer_token_gets_401(ctx: Ctx) -> None:
         _Probe("the M2M token as bearer", {**m2m, "Authorization": f"Bearer {ctx.alpha.m2m}"}),
         _Probe("a near-miss bearer token", {**m2m, "Authorization": f"Bearer {ctx.alpha.bearer}x"}),
     ]
-    _try_everywhere(ctx, ctx.calls, "AUTH-02", probes, {401})
+    _try_everywhere(ctx, ctx.calls, "AUTH-02", probes, {401}, bad_bodies=True)
 
 
 @check("AUTH-03")
