@@ -34,6 +34,7 @@ from conformance.suite.coverage import coverage
 from conformance.suite.depth import DEPTHS
 from conformance.suite.http import Client, TargetUnreachable
 from conformance.suite.pool import Pool
+from conformance.suite.presence import missing_api
 from conformance.suite.registry import CheckSpec, load_checks
 from conformance.suite.results import REPORT_VERSION, Outcome, Results, mask_all, rule_entries, summary
 from conformance.suite.scratch import hypothesis_scratch
@@ -219,6 +220,9 @@ def run_suite(base_url: str, *, world: World | None = None, settings: Settings |
             report = _report(empty, base_url, False, time.monotonic() - started, selected_rules)
             raise RunAborted(reason, mask_all(report, client.secrets | set(secrets)))
         has_control = ControlPlane.answers_probe(probe)
+        missing = None if has_control else missing_api(client)
+        if missing is not None:
+            raise ConfigError(missing)
         if not has_control and world is None:
             raise ConfigError("the target has no control plane (GET /__control/clock): pass --world FILE "
                               "describing the account, firmware, devices and tokens it already holds")
