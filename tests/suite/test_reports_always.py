@@ -131,3 +131,56 @@ def test_interrupted_run_writes_reports_and_cleans_up(tmp_path: Path, sig: signa
     assert report["rules"]["POST-01"]["outcome"] == "passed"
     assert left == [], "the black-box cleanup cancelled every campaign before exiting"
     assert report["created_campaigns"] == report["cancelled_campaigns"]
+
+
+def test_a_target_whose_reads_stall_ends_in_bounded_time_with_every_report(tmp_path: Path) -> None:
+    """Only GET of an upgrade hangs (accepted, never answered) while POST, PUT and DELETE answer:
+    the run ends within a few timeouts, exit 3, every report written, and the campaigns it
+    created are cancelled (DELETE still answers)."""
+    import http.server
+    import threading
+
+    import httpx
+    from fieldkit import open_campaigns
+
+    world = write_world(tmp_path / "world.json")
+    release = threading.Event()
+    with field_simulator() as sim, httpx.Client(timeout=10) as upstream:
+        origin = sim.base_url.split("/api/", 1)[0]
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.command == "GET" and "/upgrades/" in self.path:
+                    release.wait(60)  # the read hangs
+                    return
+                skip = {"host", "content-length", "connection", "accept-encoding"}
+                r = upstream.request(self.command, origin + self.path, content=body,
+                                     headers={k: v for k, v in self.headers.items() if k.lower() not in skip})
+                self.send_response(r.status_code)
+                self.send_header("Content-Type", r.headers.get("content-type", "application/json"))
+                self.send_header("Content-Length", str(len(r.content)))
+                self.end_headers()
+                self.wfile.write(r.content)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+        proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        proxy.daemon_threads = True
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        try:
+            started = time.monotonic()
+            code = main(["run", "--base-url", f"http://127.0.0.1:{proxy.server_address[1]}/api/fota/v1",
+                         "--world", str(world), "-q", "--timeout", "2", *_outputs(tmp_path)])
+            elapsed = time.monotonic() - started
+        finally:
+            release.set()
+            proxy.shutdown()
+            proxy.server_close()
+        assert code == 3 and elapsed < 60
+        report = _assert_written(tmp_path, "unreachable")
+        assert report["created_campaigns"] == report["cancelled_campaigns"]
+        assert open_campaigns(sim) == []
