@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpcore  # noqa: F401  (see below)
 import pytest
 
 from conformance.simulator.profile import FAULTS, Profile
 from conformance.simulator.server import start
+from conformance.suite.registry import load_checks
 from conformance.suite.runner import run_suite
+
+# pytester's in-process runs (test_plugin.py) drop from sys.modules every module first imported
+# inside them; imported again later, such a module is a second copy whose classes the first
+# copy's users do not recognise (httpx then let a raw httpcore.ConnectError through). So what the
+# suite imports lazily — httpx's transport, the check modules — is imported here, before any
+# pytester run, and the test files pass in any order. (httpx imports httpcore on first use.)
+load_checks()
 
 Runner = Callable[..., dict[str, Any]]
 

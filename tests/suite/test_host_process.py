@@ -44,3 +44,26 @@ def test_an_interrupted_run_hands_it_back_too(clean_url: str) -> None:
     with pytest.raises(RunInterrupted):
         run_suite(clean_url, settings=Settings(depth="quick"), rules=["POST-03"], progress=interrupt)
     assert _state() == before
+
+
+def test_a_host_that_imports_the_check_modules_again_keeps_one_registry() -> None:
+    """pytest's pytester drops modules first imported inside an in-process run; the registry
+    outlives them, so the same definitions registering again replace themselves — while a
+    different function under a check's name is still refused."""
+    import importlib
+    import sys
+
+    from conformance.suite import registry
+
+    registry.load_checks()
+    before = set(registry.CHECKS)
+    sys.modules.pop("conformance.suite.checks.wire")
+    importlib.import_module("conformance.suite.checks.wire")  # the same definitions, a new module
+    assert set(registry.CHECKS) == before
+
+    def every_operation_answers_json(ctx: object) -> None:  # another function under a wire check's name
+        """Not the registered one."""
+
+    every_operation_answers_json.__module__ = "conformance.suite.checks.wire"
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.check("WIRE-01")(every_operation_answers_json)  # type: ignore[arg-type]

@@ -8,27 +8,13 @@ plumbing, not the depth of the exploration.
 from __future__ import annotations
 
 import tempfile
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
+from pluginkit import PLUGIN, outcomes_by_rule
 
 from conformance.simulator.profile import Profile
 from conformance.simulator.server import start
-
-_INSTALLED = any(ep.name == "fota_conformance" for ep in entry_points(group="pytest11"))
-PLUGIN = [] if _INSTALLED else ["-p", "conformance.pytest_plugin"]
-
-
-def outcomes_by_rule(result: pytest.RunResult) -> dict[str, str]:
-    """FOTA::RULE-ID → PASSED/FAILED/SKIPPED from the -rA summary lines."""
-    out: dict[str, str] = {}
-    for line in result.outlines:
-        parts = line.split()
-        if len(parts) >= 2 and parts[0] in ("PASSED", "FAILED", "SKIPPED") and "FOTA::" in line:
-            node = next(p for p in parts if "FOTA::" in p)
-            out[node.split("FOTA::", 1)[1].rstrip(":")] = parts[0]
-    return out
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("xdist")
