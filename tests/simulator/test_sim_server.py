@@ -97,9 +97,9 @@ def test_the_openapi_document_is_served_with_this_server(api: Api) -> None:
 
 
 def test_requests_are_validated_against_the_document_itself(api: Api) -> None:
-    r = api.schedule(body(FIT[:1], accountName="12345"))
-    assert r.json() == {"errorCode": "FotaService.INPUT_INVALID.accountName",
-                        "errorMessage": "accountName: '12345' does not match '^[0-9]{10}-[0-9]{5}$'"}
+    r = api.schedule(body(FIT[:1], startDate="2030/01/01"))
+    assert r.json() == {"errorCode": "FotaService.INPUT_INVALID.startDate",
+                        "errorMessage": "startDate: '2030/01/01' is not a 'date'"}
     r = api.schedule(body([FIT[0], 12]))
     assert r.json()["errorMessage"] == "deviceList[1]: 12 is not of type 'string'"
 

@@ -112,7 +112,8 @@ def _post_rows(ctx: Ctx, large: int) -> list[Row]:
     # null, and numbers or other JSON types where strings belong, field by field.
     for key in ("accountName", "firmwareName", "firmwareTo", "startDate", "endDate", "deviceList"):
         post("null", f"{key} null", "structural", **{key: None})
-    for key, value in (("accountName", int(good["accountName"].replace("-", "")[:10] or 0)),
+    digits = "".join(ch for ch in good["accountName"] if ch in "0123456789")  # any spelling of a name
+    for key, value in (("accountName", int(digits[:10] or 0)),
                        ("firmwareName", 1), ("firmwareTo", 2.0), ("startDate", int(start.replace("-", ""))),
                        ("endDate", True), ("deviceList", shared[0]), ("deviceList", {"0": shared[0]}),
                        ("deviceList", [[shared[0]]]), ("firmwareName", [good["firmwareName"]]),
@@ -158,6 +159,8 @@ def _post_rows(ctx: Ctx, large: int) -> list[Row]:
                        ("with a zero-width space", real[:7] + "\u200b" + real[7:]),
                        ("with a leading space", " " + real), ("with a trailing newline", real + "\n"),
                        ("one digit short", real[:-1]), ("one digit long", real + "0"), ("signed", "+" + real)):
+        if imei == real:
+            continue  # a world IMEI without digits: the "trap" would be the device itself
         rows.append(Row("Unicode trap in an IMEI", f"an IMEI {what}", "POST", "semantic",
                         body={**good, "deviceList": [imei]}, offending=[imei, real], costly=True))
     # Long and duplicated device lists.
@@ -204,6 +207,8 @@ def _put_rows(ctx: Ctx, c: Campaign, large: int) -> list[Row]:
     for what, imei in (("its last digit Arabic-Indic", real[:-1] + real[-1].translate(_ARABIC)),
                        ("in full-width digits", real.translate(_FULLWIDTH)),
                        ("with a trailing space", real + " "), ("empty", "")):
+        if imei == real:
+            continue  # as above
         rows.append(Row("Unicode trap in an IMEI", f"append of an IMEI {what}", "PUT", "per-device",
                         body={"type": "append", "deviceList": [imei]}, offending=[imei], costly=True))
     twice = _devices(ctx, 1, costly=True)
@@ -239,6 +244,8 @@ def _account_rows(ctx: Ctx, c: Campaign) -> list[Row]:
                                 ("with a trailing space", acc + " ")) if value != acc]
     for what, account in (("accountName in full-width digits", c.account.translate(_FULLWIDTH)),
                           ("accountName with a trailing space", c.account + " ")):
+        if account == c.account:
+            continue  # a name without digits: "in full-width digits" would be the account itself
         for op in ("GET", "PUT", "DELETE"):
             rows.append(Row("near-miss account", f"{op} with {what}", op, "refused", path=(account, c.id),
                             body={"type": "remove", "deviceList": ["000000000000000"]} if op == "PUT" else None,
