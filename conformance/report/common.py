@@ -141,6 +141,14 @@ def partly(entry: Mapping[str, Any]) -> list[str]:
     return [str(d)[len(prefix):] for d in entry.get("details", []) if str(d).startswith(prefix)]
 
 
+def notes(entry: Mapping[str, Any]) -> list[str]:
+    """What the run noticed about a rule that passed: an allowed behaviour worth knowing (a startDate
+    in the past accepted), or why part of a rule cannot arise (the 'partly untested' gaps excepted)."""
+    if entry.get("outcome") != "passed":
+        return []
+    return [str(d) for d in entry.get("details", []) if not str(d).startswith("partly untested: ")]
+
+
 def notices(report: Mapping[str, Any]) -> list[str]:
     """Lines that must precede the verdict: why a run stopped early, a failed --require-tested gate."""
     out = []

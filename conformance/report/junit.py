@@ -18,6 +18,7 @@ from conformance.report.common import (
     doc,
     finding_lines,
     level,
+    notes,
     notices,
     partly,
     reason,
@@ -99,9 +100,12 @@ def render_junit(report: Mapping[str, Any], *, suite_name: str = "fota-conforman
             elif outcome == "skipped":
                 ET.SubElement(case, "skipped", message=_clean(reason(entry)))
             gaps = partly(entry)
+            said = [f"note: {n}" for n in notes(entry)]
             if gaps and outcome != "skipped":
                 ET.SubElement(case_props, "property", name="tested_in_part", value="true")
+                said.insert(0, "tested in part; not tested: " + "; ".join(gaps))
+            if said:
                 out = ET.SubElement(case, "system-out")
-                out.text = _clean("tested in part; not tested: " + "; ".join(gaps))
+                out.text = _clean("\n".join(said))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -16,6 +16,7 @@ from conformance.report.common import (
     finding_summary,
     is_client_report,
     level,
+    notes,
     notices,
     partly,
     reason,
@@ -86,6 +87,14 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         out.append("<details><summary>Rules tested in part, and what was not tested</summary>")
         out.append("")
         out += [f"- **{rid}**: {_cell('; '.join(g))}" for rid, g in gaps]
+        out.append("")
+        out.append("</details>")
+        out.append("")
+    noted = [(rid, notes(e)) for _f, entries in by_family(report) for rid, e in entries if notes(e)]
+    if noted:
+        out.append("<details><summary>Notes on passed rules</summary>")
+        out.append("")
+        out += [f"- **{rid}**: {_cell(n)}" for rid, ns in noted for n in ns]
         out.append("")
         out.append("</details>")
         out.append("")

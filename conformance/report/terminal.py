@@ -14,6 +14,7 @@ from conformance.report.common import (
     finding_lines,
     is_client_report,
     level,
+    notes,
     notices,
     partly,
     reason,
@@ -101,6 +102,11 @@ def _rule_lines(rule_id: str, entry: Mapping[str, Any], *, color: bool, width: i
                                    subsequent_indent=indent + "  "))
     if len(partly(entry)) > 2:
         lines.append(f"{indent}… and {len(partly(entry)) - 2} more untested parts (in the report files)")
+    for note in notes(entry)[:2]:
+        lines.extend(textwrap.wrap(f"note: {safe(note)}", width, initial_indent=indent,
+                                   subsequent_indent=indent + "  "))
+    if len(notes(entry)) > 2:
+        lines.append(f"{indent}… and {len(notes(entry)) - 2} more notes (in the report files)")
     findings = entry.get("findings") or []
     if outcome in ("failed", "warned"):
         lines.append(f"{indent}rule: {doc(rule_id, entry)}")

@@ -176,3 +176,20 @@ def test_every_renderer_shows_a_finding_the_same_way_escaped() -> None:
         assert "✗ status | pipe  (post.valid_request, MUST)" in text
         assert "expected: status RequestPending" in text
         assert "\x1b" not in text and "\\x1b" in text
+
+
+def test_notes_on_passed_rules_reach_every_renderer_but_not_a_quiet_clean_line() -> None:
+    """What a run noticed on a rule that passed (an allowed behaviour, an unreachable branch) is in
+    the terminal listing, the Markdown and the JUnit — never mixed into failures, never in -q."""
+    report = make_report()
+    report["rules"]["POST-03"]["details"] = ["a startDate before today was accepted (either is allowed)"]
+    report["rules"]["PUT-01"]["details"] = ["partly untested: no second writer"]  # a gap, not a note
+    text = render_terminal(report)
+    assert "note: a startDate before today was accepted (either is allowed)" in text
+    assert "note: partly untested" not in text and "note: status" not in text  # failures are not notes
+    assert "startDate before today" not in render_terminal(report, quiet=True)
+    md = render_markdown(report)
+    assert "Notes on passed rules" in md and "- **POST-03**: a startDate before today was accepted" in md
+    case = next(c for c in ET.fromstring(render_junit(report)).iter("testcase") if c.get("name") == "POST-03")
+    assert case.findtext("system-out") == "note: a startDate before today was accepted (either is allowed)"
+    assert case.find("failure") is None
